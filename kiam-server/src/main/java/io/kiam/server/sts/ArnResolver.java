@@ -1,0 +1,11 @@
+package io.kiam.server.sts;
+
+/** Turns a role as a pod's annotation names it (name, path/name, or full ARN) into its full ARN. */
+@FunctionalInterface
+public interface ArnResolver {
+  /**
+   * The full role ARN; throws IllegalArgumentException with a message a person can act on when the
+   * role is malformed.
+   */
+  String resolve(String role);
+}
