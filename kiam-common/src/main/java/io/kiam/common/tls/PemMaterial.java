@@ -54,6 +54,7 @@ final class PemMaterial {
     List<X509Certificate> chain = certificates(certBytes, files.cert());
     List<X509Certificate> cas = certificates(caBytes, files.ca());
     PrivateKey key = privateKey(keyBytes, files.key());
+    requireMatching(key, chain.get(0), files);
     try {
       KeyStore keyStore = KeyStore.getInstance("PKCS12");
       keyStore.load(null, null);
@@ -83,6 +84,45 @@ final class PemMaterial {
     } catch (IOException | java.security.GeneralSecurityException e) {
       throw new TlsException(
           "cannot use key " + files.key() + " with certificate " + files.cert() + ": " + e, e);
+    }
+  }
+
+  /** A key that does not belong to the certificate would only fail later, in a handshake. */
+  private static void requireMatching(PrivateKey key, X509Certificate cert, TlsFiles files) {
+    String algorithm =
+        switch (key.getAlgorithm()) {
+          case "RSA" -> "SHA256withRSA";
+          case "EC" -> "SHA256withECDSA";
+          case "Ed25519", "EdDSA" -> "Ed25519";
+          default -> null;
+        };
+    String problem = null;
+    if (!key.getAlgorithm().equals(cert.getPublicKey().getAlgorithm())) {
+      problem =
+          "the key is "
+              + key.getAlgorithm()
+              + ", the certificate "
+              + cert.getPublicKey().getAlgorithm();
+    } else if (algorithm != null) {
+      try {
+        byte[] probe = "kiam-key-check".getBytes(StandardCharsets.US_ASCII);
+        java.security.Signature signer = java.security.Signature.getInstance(algorithm);
+        signer.initSign(key);
+        signer.update(probe);
+        byte[] signature = signer.sign();
+        java.security.Signature verifier = java.security.Signature.getInstance(algorithm);
+        verifier.initVerify(cert.getPublicKey());
+        verifier.update(probe);
+        if (!verifier.verify(signature)) {
+          problem = "the key does not belong to the certificate";
+        }
+      } catch (java.security.GeneralSecurityException e) {
+        problem = e.getMessage();
+      }
+    }
+    if (problem != null) {
+      throw new TlsException(
+          "cannot use key " + files.key() + " with certificate " + files.cert() + ": " + problem);
     }
   }
 
