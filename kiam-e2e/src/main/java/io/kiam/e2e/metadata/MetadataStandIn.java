@@ -1,0 +1,147 @@
+package io.kiam.e2e.metadata;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.Executors;
+
+/**
+ * A stand-in for the cloud's own instance metadata service inside the node namespace, handing out
+ * the node's identity. It is lenient on purpose: it normalises slashes, encodings, backslashes and
+ * dot segments, so a trick path an agent passes through reaches the node's credentials and shows.
+ */
+public final class MetadataStandIn implements AutoCloseable {
+  private static final String TOKEN = "node-NODELEAK-imds-token";
+
+  private final HttpServer server;
+
+  private MetadataStandIn(HttpServer server) {
+    this.server = server;
+  }
+
+  /** Listens on the address (169.254.169.254:80 inside the node). */
+  public static MetadataStandIn start(InetSocketAddress bind) throws IOException {
+    HttpServer server = HttpServer.create(bind, 64);
+    MetadataStandIn standIn = new MetadataStandIn(server);
+    server.createContext("/", standIn::handle);
+    server.setExecutor(Executors.newFixedThreadPool(4));
+    server.start();
+    return standIn;
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String raw = exchange.getRequestURI().getRawPath();
+      String path = normalise(raw);
+      String method = exchange.getRequestMethod();
+      System.out.printf("%s %s %s -> %s%n", Instant.now(), method, raw, path);
+      if (method.equals("PUT") && path.endsWith("/api/token")) {
+        String ttl = exchange.getRequestHeaders().getFirst("X-aws-ec2-metadata-token-ttl-seconds");
+        if (ttl == null) {
+          send(exchange, 400, "text/plain", "missing ttl");
+          return;
+        }
+        exchange.getResponseHeaders().add("X-aws-ec2-metadata-token-ttl-seconds", ttl);
+        send(exchange, 200, "text/plain", TOKEN);
+        return;
+      }
+      String answer = answer(path);
+      if (answer == null) {
+        send(exchange, 404, "text/plain", "Not Found");
+      } else {
+        send(exchange, 200, answer.startsWith("{") ? "application/json" : "text/plain", answer);
+      }
+    }
+  }
+
+  /** Maps a normalised path (version segment stripped) to the node's answer, or null. */
+  static String answer(String path) {
+    String p = path.replaceFirst("^/[^/]+/", "/");
+    return switch (p) {
+      case "/meta-data/iam/security-credentials",
+          "/meta-data/iam/security-credentials/",
+          "/meta-data/iam/security-credentials-extended",
+          "/meta-data/iam/security-credentials-extended/" ->
+          NodeIdentity.ROLE_NAME;
+      case "/meta-data/iam/security-credentials/" + NodeIdentity.ROLE_NAME,
+          "/meta-data/iam/security-credentials-extended/" + NodeIdentity.ROLE_NAME ->
+          credentials(NodeIdentity.ACCESS_KEY_ID);
+      case "/meta-data/identity-credentials/ec2/security-credentials/ec2-instance" ->
+          credentials(NodeIdentity.IDENTITY_ACCESS_KEY_ID);
+      case "/meta-data/identity-credentials/ec2/security-credentials/" -> "ec2-instance";
+      case "/meta-data/iam/info" ->
+          "{\"Code\":\"Success\",\"LastUpdated\":\""
+              + now()
+              + "\",\"InstanceProfileArn\":\""
+              + NodeIdentity.INSTANCE_PROFILE_ARN
+              + "\",\"InstanceProfileId\":\"AIPANODELEAK0001\"}";
+      case "/meta-data/instance-id" -> NodeIdentity.INSTANCE_ID;
+      case "/meta-data/placement/region" -> "us-east-1";
+      case "/user-data", "/user-data/" -> NodeIdentity.USER_DATA;
+      case "/meta-data", "/meta-data/" -> "iam/\nidentity-credentials/\ninstance-id\nplacement/";
+      default -> null;
+    };
+  }
+
+  private static void send(HttpExchange exchange, int status, String type, String body)
+      throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", type);
+    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.getResponseBody().write(bytes);
+  }
+
+  private static String credentials(String accessKeyId) {
+    return "{\"Code\":\"Success\",\"LastUpdated\":\""
+        + now()
+        + "\",\"Type\":\"AWS-HMAC\",\"AccessKeyId\":\""
+        + accessKeyId
+        + "\",\"SecretAccessKey\":\""
+        + NodeIdentity.SECRET_ACCESS_KEY
+        + "\",\"Token\":\""
+        + NodeIdentity.SESSION_TOKEN
+        + "\",\"Expiration\":\""
+        + Instant.now().plus(6, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS)
+        + "\",\"AccountId\":\"111111111111\"}";
+  }
+
+  private static String now() {
+    return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+  }
+
+  /**
+   * Decodes (twice), turns backslashes into slashes, collapses slashes and resolves dot segments.
+   */
+  static String normalise(String rawPath) {
+    String decoded = rawPath;
+    for (int i = 0; i < 2; i++) {
+      decoded = URLDecoder.decode(decoded.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+    Deque<String> segments = new ArrayDeque<>();
+    for (String segment : decoded.replace('\\', '/').split("/+")) {
+      if (segment.isEmpty() || segment.equals(".")) {
+        continue;
+      }
+      if (segment.equals("..")) {
+        segments.pollLast();
+      } else {
+        segments.addLast(segment);
+      }
+    }
+    String joined = "/" + String.join("/", segments);
+    boolean trailing = decoded.endsWith("/") && !joined.equals("/");
+    return trailing ? joined + "/" : joined;
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}

@@ -1,0 +1,22 @@
+package io.kiam.e2e.metadata;
+
+/**
+ * What the node's own metadata hands out; every value carries {@link #LEAK_MARKER} so that any of
+ * it reaching a pod is detectable.
+ */
+public final class NodeIdentity {
+  /** Appears in every value below: a pod response containing it is a leak. */
+  public static final String LEAK_MARKER = "NODELEAK";
+
+  public static final String ROLE_NAME = "kiam-node-NODELEAK-role";
+  public static final String ACCESS_KEY_ID = "ASIANODELEAKROLE0001";
+  public static final String SECRET_ACCESS_KEY = "node-NODELEAK-secret-0000000000000000000000";
+  public static final String SESSION_TOKEN = "node-NODELEAK-session-token";
+  public static final String IDENTITY_ACCESS_KEY_ID = "ASIANODELEAKIDENT001";
+  public static final String INSTANCE_ID = "i-0NODELEAK0000001";
+  public static final String INSTANCE_PROFILE_ARN =
+      "arn:aws:iam::111111111111:instance-profile/kiam-node-NODELEAK";
+  public static final String USER_DATA = "#!/bin/bash\n# NODELEAK bootstrap secrets live here\n";
+
+  private NodeIdentity() {}
+}

@@ -1,0 +1,303 @@
+package io.kiam.e2e.node;
+
+import io.kiam.common.tls.TlsFiles;
+import io.kiam.e2e.cluster.MockCluster;
+import io.kiam.e2e.cluster.PodSpec;
+import io.kiam.e2e.net.BlockClaim;
+import io.kiam.e2e.net.NodeNetwork;
+import io.kiam.e2e.net.PodNetwork;
+import io.kiam.e2e.probe.ProbeRunner;
+import io.kiam.e2e.process.ManagedProcess;
+import io.kiam.testkit.pki.TestPki;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A whole Kubernetes node on one machine: network namespaces for the node and its pods, the cloud
+ * metadata stand-in, the mock API server, STS, and the real kiam-server and kiam-agent JVMs.
+ */
+public final class KiamNode implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(KiamNode.class);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  private final NodeOptions options;
+  private final Deque<AutoCloseable> cleanup = new ArrayDeque<>();
+  private final Map<String, NodePod> pods = new LinkedHashMap<>();
+  private BlockClaim claim;
+  private NodeNetwork network;
+  private MockCluster cluster;
+  private StsHandle sts;
+  private TlsFiles serverTls;
+  private TlsFiles agentTls;
+  private Path kubeconfig;
+  private DaemonCommands commands;
+  private ManagedProcess server;
+  private ManagedProcess agent;
+  private ProbeRunner probes;
+  private boolean closed;
+
+  private KiamNode(NodeOptions options) {
+    this.options = options;
+  }
+
+  /** Builds and starts the node; on any failure removes everything it began. */
+  public static KiamNode start(NodeOptions options) {
+    KiamNode node = new KiamNode(options);
+    Thread hook = new Thread(node::close, "kiam-node-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      node.startAll();
+      return node;
+    } catch (RuntimeException | Error e) {
+      node.close();
+      throw e;
+    }
+  }
+
+  private void startAll() {
+    RunRegistry.sweepDeadTestRuns();
+    RunRegistry.removeEverything(options.names());
+    RunRegistry.register(options.names());
+    cleanup.push(() -> RunRegistry.removeEverything(options.names()));
+    claim =
+        options.block() == null
+            ? BlockClaim.any(new SecureRandom().nextInt(1 << 16))
+            : BlockClaim.exactly(options.block());
+    cleanup.push(claim);
+    network = NodeNetwork.create(options.names(), claim.plan());
+    cleanup.push(network);
+    commands = new DaemonCommands(options, claim.plan());
+    probes =
+        new ProbeRunner(
+            options.java(),
+            options.harnessJar(),
+            options.workDir(),
+            options.names().processMarker());
+
+    String host = claim.plan().hostAddress();
+    ManagedProcess standIn =
+        ManagedProcess.start(
+            "metadata-stand-in",
+            commands.metadataStandIn(),
+            baseEnvironment(),
+            log("metadata-stand-in"));
+    cleanup.push(standIn);
+
+    CompletableFuture<MockCluster> clusterStart =
+        CompletableFuture.supplyAsync(() -> MockCluster.start(host, NodePorts.API_SERVER));
+    CompletableFuture<StsHandle> stsStart =
+        CompletableFuture.supplyAsync(() -> options.sts().apply(host));
+    TestPki pki = TestPki.create(options.workDir().resolve("pki"));
+    serverTls = pki.issueServer("kiam-server", List.of("kiam-server", host, "127.0.0.1"));
+    agentTls = pki.issueClient("kiam-agent");
+    cluster = join(clusterStart, "mock API server");
+    cleanup.push(cluster);
+    sts = join(stsStart, "STS endpoint");
+    cleanup.push(sts);
+    kubeconfig = cluster.writeKubeconfig(options.workDir().resolve("kubeconfig"));
+
+    startServer();
+    startAgent();
+    Readiness.await(
+        "metadata stand-in",
+        START_TIMEOUT,
+        standIn,
+        () -> Readiness.logContains(standIn, "listening"));
+    awaitServer();
+    awaitAgent();
+    log.atInfo()
+        .addKeyValue("run", options.names().prefix())
+        .addKeyValue("node.ip", claim.plan().nodeAddress())
+        .log("node ready");
+  }
+
+  private static <T> T join(CompletableFuture<T> future, String what) {
+    try {
+      return future.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw new IllegalStateException(
+          "cannot start the " + what + ": " + e.getCause(), e.getCause());
+    }
+  }
+
+  private Map<String, String> baseEnvironment() {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    env.put("HOME", options.workDir().toAbsolutePath().toString());
+    return env;
+  }
+
+  private Path log(String name) {
+    return options.workDir().resolve("logs").resolve(name + ".log");
+  }
+
+  /** Starts kiam-server (again); returns without waiting. */
+  public synchronized void startServer() {
+    if (server != null && server.isAlive()) {
+      throw new IllegalStateException("kiam-server is running already");
+    }
+    Map<String, String> env = baseEnvironment();
+    // the machine's own namespace must never send to 169.254.169.254: no IMDS fallback
+    env.put("AWS_EC2_METADATA_DISABLED", "true");
+    env.putAll(sts.serverEnvironment());
+    server =
+        ManagedProcess.start(
+            "kiam-server",
+            commands.server(serverTls, kubeconfig.toString(), sts),
+            env,
+            log("kiam-server"));
+    cleanup.push(server);
+  }
+
+  /** Starts kiam-agent (again) inside the node; returns without waiting. */
+  public synchronized void startAgent() {
+    if (agent != null && agent.isAlive()) {
+      throw new IllegalStateException("kiam-agent is running already");
+    }
+    agent =
+        ManagedProcess.start(
+            "kiam-agent", commands.agent(agentTls), baseEnvironment(), log("kiam-agent"));
+    cleanup.push(agent);
+  }
+
+  /** Waits until kiam-server answers SERVING over mutual TLS. */
+  public void awaitServer() {
+    try (Readiness.GrpcHealth health =
+        new Readiness.GrpcHealth(claim.plan().hostAddress(), NodePorts.SERVER_GRPC, agentTls)) {
+      Readiness.await("kiam-server", START_TIMEOUT, server, health::serving);
+    }
+  }
+
+  /** Waits until kiam-agent answers /ping on the node's address. */
+  public void awaitAgent() {
+    String url = "http://" + claim.plan().nodeAddress() + ":" + NodePorts.AGENT_HTTP + "/ping";
+    Readiness.await("kiam-agent", START_TIMEOUT, agent, () -> Readiness.httpOk(url));
+  }
+
+  /** Stops kiam-server with SIGTERM. */
+  public synchronized void stopServer() {
+    server.stop();
+  }
+
+  /** Stops kiam-agent with SIGTERM (it keeps its iptables rule by default). */
+  public synchronized void stopAgent() {
+    agent.stop();
+  }
+
+  /** Creates or replaces a namespace; permitted null means no annotation. */
+  public void putNamespace(String name, String permitted) {
+    cluster.putNamespace(name, permitted);
+  }
+
+  /** Creates a pod: its network namespace on the next free address, then the API object. */
+  public synchronized NodePod addPod(PodSpec spec) {
+    if (spec.hostNetwork()) {
+      return register(spec, options.names().nodeNamespace(), claim.plan().nodeAddress());
+    }
+    PodNetwork net = network.addPod(spec.name());
+    return register(spec, net.netns(), net.ip());
+  }
+
+  /** Creates a pod on a given address (one a removed pod held). */
+  public synchronized NodePod addPod(PodSpec spec, String ip) {
+    PodNetwork net = network.addPod(spec.name(), ip);
+    return register(spec, net.netns(), net.ip());
+  }
+
+  private NodePod register(PodSpec spec, String netns, String ip) {
+    if (spec.role() != null) {
+      sts.declareRole(roleName(spec.role()));
+    }
+    cluster.createPod(spec, ip, claim.plan().nodeAddress());
+    NodePod pod = new NodePod(spec, netns, ip);
+    pods.put(spec.namespace() + "/" + spec.name(), pod);
+    return pod;
+  }
+
+  private static String roleName(String role) {
+    return role.substring(role.lastIndexOf('/') + 1);
+  }
+
+  /** Changes a pod's role annotation (null removes it). */
+  public void setRole(NodePod pod, String role) {
+    if (role != null) {
+      sts.declareRole(roleName(role));
+    }
+    cluster.setRole(pod.namespace(), pod.name(), role);
+  }
+
+  /** Deletes the pod from the API server and removes its network namespace. */
+  public synchronized void removePod(NodePod pod) {
+    cluster.deletePod(pod.namespace(), pod.name());
+    if (!pod.spec().hostNetwork()) {
+      network.removePod(pod.name());
+    }
+    pods.remove(pod.namespace() + "/" + pod.name());
+  }
+
+  public synchronized List<NodePod> pods() {
+    return List.copyOf(pods.values());
+  }
+
+  public ProbeRunner probes() {
+    return probes;
+  }
+
+  public StsHandle sts() {
+    return sts;
+  }
+
+  public MockCluster cluster() {
+    return cluster;
+  }
+
+  public Path kubeconfig() {
+    return kubeconfig;
+  }
+
+  public NodeNetwork network() {
+    return network;
+  }
+
+  public String nodeAddress() {
+    return claim.plan().nodeAddress();
+  }
+
+  public ManagedProcess server() {
+    return server;
+  }
+
+  public ManagedProcess agent() {
+    return agent;
+  }
+
+  public NodeOptions options() {
+    return options;
+  }
+
+  /** Stops every process and removes every namespace, rule and route; safe to repeat. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    while (!cleanup.isEmpty()) {
+      AutoCloseable step = cleanup.pop();
+      try {
+        step.close();
+      } catch (Exception e) {
+        log.atWarn().log("clean-up step failed, going on", e);
+      }
+    }
+  }
+}

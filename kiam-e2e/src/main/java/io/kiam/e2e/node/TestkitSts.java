@@ -1,0 +1,83 @@
+package io.kiam.e2e.node;
+
+import io.kiam.testkit.sts.StsEndpoint;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The testkit's STS endpoint (SigV4 checked, real AssumeRole and GetCallerIdentity wire format),
+ * bound to the machine's uplink address so that both kiam-server and the pods reach it.
+ */
+public final class TestkitSts implements StsHandle {
+  public static final String REGION = "us-east-1";
+
+  private final StsEndpoint endpoint;
+  private final Set<String> roles;
+
+  private TestkitSts(StsEndpoint endpoint, Set<String> roles) {
+    this.endpoint = endpoint;
+    this.roles = roles;
+  }
+
+  /** Starts the endpoint knowing exactly these role names (it only assumes roles it knows). */
+  public static TestkitSts start(String host, Collection<String> roleNames) {
+    StsEndpoint.Builder builder = StsEndpoint.builder().port(NodePorts.STS);
+    try {
+      builder.bind(InetAddress.getByName(host));
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("not an address: " + host, e);
+    }
+    Set<String> roles = new TreeSet<>(roleNames);
+    roles.forEach(builder::role);
+    return new TestkitSts(builder.start(), roles);
+  }
+
+  @Override
+  public String url() {
+    return endpoint.uri().toString().replaceFirst("/$", "");
+  }
+
+  @Override
+  public String region() {
+    return REGION;
+  }
+
+  @Override
+  public String accountId() {
+    return endpoint.account();
+  }
+
+  @Override
+  public Map<String, String> serverEnvironment() {
+    var base = endpoint.baseCredentials().get(0);
+    return Map.of(
+        "AWS_ACCESS_KEY_ID", base.accessKeyId(),
+        "AWS_SECRET_ACCESS_KEY", base.secretAccessKey(),
+        "AWS_REGION", REGION);
+  }
+
+  @Override
+  public void declareRole(String roleName) {
+    if (!roles.contains(roleName)) {
+      throw new IllegalArgumentException(
+          "the testkit STS endpoint was started without role '"
+              + roleName
+              + "': list it in the node's roles ("
+              + roles
+              + ")");
+    }
+  }
+
+  public StsEndpoint endpoint() {
+    return endpoint;
+  }
+
+  @Override
+  public void close() {
+    endpoint.close();
+  }
+}

@@ -1,0 +1,133 @@
+package io.kiam.e2e.process;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A long-running child process (a daemon JVM) whose output goes to a log file and whose whole
+ * process tree is ended on stop.
+ */
+public final class ManagedProcess implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ManagedProcess.class);
+  private static final Duration GRACE = Duration.ofSeconds(5);
+
+  private final String name;
+  private final Process process;
+  private final Path logFile;
+
+  private ManagedProcess(String name, Process process, Path logFile) {
+    this.name = name;
+    this.process = process;
+    this.logFile = logFile;
+  }
+
+  /** Starts the command with exactly the given environment (nothing inherited). */
+  public static ManagedProcess start(
+      String name, List<String> command, Map<String, String> environment, Path logFile) {
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().clear();
+    builder.environment().putAll(environment);
+    builder.redirectErrorStream(true);
+    try {
+      Files.createDirectories(logFile.getParent());
+      builder.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+      builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+      Process process = builder.start();
+      log.atInfo()
+          .addKeyValue("process", name)
+          .addKeyValue("pid", process.pid())
+          .addKeyValue("log", logFile)
+          .log("started");
+      return new ManagedProcess(name, process, logFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + name + ": " + command.get(0), e);
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  public Path logFile() {
+    return logFile;
+  }
+
+  /** The last lines of the log, for failure messages. */
+  public String logTail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  /** Asks the process to stop (SIGTERM, so shutdown hooks run), then kills what is left. */
+  public void stop() {
+    if (!process.isAlive()) {
+      return;
+    }
+    List<ProcessHandle> descendants = process.descendants().toList();
+    process.destroy();
+    try {
+      if (!process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.atWarn().addKeyValue("process", name).log("did not stop in time, killing");
+        process.destroyForcibly();
+        process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+    descendants.forEach(ProcessHandle::destroyForcibly);
+    log.atInfo().addKeyValue("process", name).addKeyValue("pid", process.pid()).log("stopped");
+  }
+
+  /** Kills at once, as a crash would: for tests of what happens when a daemon dies. */
+  public void kill() {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+    try {
+      process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  /** Kills every process whose command line carries the marker: leftovers of a crashed run. */
+  public static void killMarked(String marker) {
+    ProcessHandle self = ProcessHandle.current();
+    ProcessHandle.allProcesses()
+        .filter(handle -> handle.pid() != self.pid())
+        .filter(
+            handle ->
+                handle.info().arguments().map(args -> List.of(args).contains(marker)).orElse(false))
+        .forEach(
+            handle -> {
+              handle.descendants().forEach(ProcessHandle::destroyForcibly);
+              handle.destroyForcibly();
+            });
+  }
+}
