@@ -1,5 +1,7 @@
 package io.kiam.server.sts;
 
+import java.util.Optional;
+
 /**
  * Why credentials could not be had from STS; the gRPC service maps the kind to a status code. The
  * message carries STS's own explanation (never a secret).
@@ -16,13 +18,36 @@ public final class StsFailure extends RuntimeException {
   }
 
   private final Kind kind;
+  private final String errorCode;
 
   public StsFailure(Kind kind, String message, Throwable cause) {
+    this(kind, null, message, cause);
+  }
+
+  /** A failure with STS's error code ({@code AccessDenied}, {@code Throttling}, ...) kept. */
+  public StsFailure(Kind kind, String errorCode, String message, Throwable cause) {
     super(message, cause);
     this.kind = kind;
+    this.errorCode = errorCode;
   }
 
   public Kind kind() {
     return kind;
+  }
+
+  /** STS's error code when STS answered; empty for timeouts and network failures. */
+  public Optional<String> errorCode() {
+    return Optional.ofNullable(errorCode);
+  }
+
+  /** Whether asking again later may succeed: outages and throttling, never refusals. */
+  public boolean retryable() {
+    return kind == Kind.UNAVAILABLE;
+  }
+
+  /** Whether STS asked us to slow down, as distinct from an outage. */
+  public boolean throttled() {
+    return errorCode != null
+        && (errorCode.startsWith("Throttling") || errorCode.equals("RequestLimitExceeded"));
   }
 }

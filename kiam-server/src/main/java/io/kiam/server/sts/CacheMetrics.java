@@ -1,0 +1,69 @@
+package io.kiam.server.sts;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+
+/**
+ * The credential cache's Prometheus metrics in the default registry; static because a registry
+ * takes each name once and tests build many caches.
+ */
+final class CacheMetrics {
+  static final Counter STS_CALLS =
+      Counter.builder()
+          .name("kiam_sts_assume_role_calls_total")
+          .help("STS AssumeRole calls by outcome")
+          .labelNames("outcome")
+          .register();
+
+  static final Histogram STS_LATENCY =
+      Histogram.builder()
+          .name("kiam_sts_assume_role_duration_seconds")
+          .help("Time an STS AssumeRole call took, failures included")
+          .classicOnly()
+          .classicUpperBounds(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+          .register();
+
+  static final Counter CACHE_REQUESTS =
+      Counter.builder()
+          .name("kiam_credential_cache_requests_total")
+          .help(
+              "Credential requests by result: hit, miss (waited for STS), stale (valid but below"
+                  + " the guaranteed lifetime, STS failing), remembered (a recent refusal answered"
+                  + " from memory)")
+          .labelNames("result")
+          .register();
+
+  static final Gauge CACHE_SIZE =
+      Gauge.builder()
+          .name("kiam_credential_cache_entries")
+          .help("Role sessions the credential cache holds")
+          .register();
+
+  // Resolved once: the hit path should not look labels up.
+  static final CounterDataPoint HIT = CACHE_REQUESTS.labelValues("hit");
+  static final CounterDataPoint MISS = CACHE_REQUESTS.labelValues("miss");
+  static final CounterDataPoint STALE = CACHE_REQUESTS.labelValues("stale");
+  static final CounterDataPoint REMEMBERED = CACHE_REQUESTS.labelValues("remembered");
+
+  private CacheMetrics() {}
+
+  /** Counts one finished STS call. */
+  static void stsCall(String outcome, long nanos) {
+    STS_CALLS.labelValues(outcome).inc();
+    STS_LATENCY.observe(nanos / 1e9);
+  }
+
+  /** The outcome label for a failure: STS's distinctions operators alert on, bounded in number. */
+  static String outcome(StsFailure failure) {
+    if (failure.throttled()) {
+      return "throttled";
+    }
+    return switch (failure.kind()) {
+      case ACCESS_DENIED -> "access_denied";
+      case INVALID -> "invalid";
+      case UNAVAILABLE -> "unavailable";
+    };
+  }
+}

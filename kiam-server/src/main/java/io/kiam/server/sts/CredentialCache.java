@@ -1,0 +1,343 @@
+package io.kiam.server.sts;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Credentials for role sessions, fetched from STS ahead of need and refreshed before they run low,
+ * so a warm pod's request never waits for STS.
+ *
+ * <p>One STS call per role session however many requests wait for it (the shared call belongs to no
+ * caller: cancelling a request never cancels it); a refresh timer per entry while live pods use the
+ * role; at most {@code maxConcurrentCalls} STS calls at a time; jittered backoff on throttling and
+ * outages, during which credentials that are still valid keep being served. An AccessDenied or
+ * ValidationError is answered from memory for a while, and drops the credentials held: the role's
+ * trust was withdrawn, and the pod should learn so now rather than when they expire.
+ */
+public final class CredentialCache implements CredentialsSource, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CredentialCache.class);
+
+  private final StsGateway gateway;
+  private final RoleUsage usage;
+  private final CredentialCacheConfig config;
+  private final Clock clock;
+  private final Backoff backoff;
+  private final ConcurrentHashMap<RoleRequest, CacheEntry> entries = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService timers;
+  private final ExecutorService calls;
+  private volatile boolean closed;
+
+  /** A cache asking {@code gateway}, refreshing entries while {@code usage} says pods need them. */
+  public CredentialCache(StsGateway gateway, RoleUsage usage, CredentialCacheConfig config) {
+    this.gateway = Objects.requireNonNull(gateway, "gateway");
+    this.usage = Objects.requireNonNull(usage, "usage");
+    this.config = Objects.requireNonNull(config, "config");
+    this.clock = config.clock();
+    this.backoff = new Backoff(config.backoffBase(), config.backoffCap());
+    ScheduledThreadPoolExecutor timerPool =
+        new ScheduledThreadPoolExecutor(1, daemonThreads("kiam-sts-timer"));
+    // Each success replaces an entry's timer; without this cancelled ones linger for an hour.
+    timerPool.setRemoveOnCancelPolicy(true);
+    this.timers = timerPool;
+    // A fixed pool is the concurrency bound: queued fetches wait for a thread, not for STS.
+    this.calls =
+        Executors.newFixedThreadPool(config.maxConcurrentCalls(), daemonThreads("kiam-sts-call"));
+  }
+
+  @Override
+  public CompletableFuture<IssuedCredentials> credentials(RoleRequest request) {
+    Instant now = clock.instant();
+    CacheEntry entry = entries.get(request);
+    if (entry != null && entry.fresh(now)) {
+      if (entry.inFlight() == null && entry.refreshDue(now)) {
+        // The timer normally gets here first; a clock jump or a suspended VM did not let it.
+        fetch(request, now, false);
+      }
+      CacheMetrics.HIT.inc();
+      return CompletableFuture.completedFuture(entry.current());
+    }
+    return afterMiss(request, now);
+  }
+
+  @Override
+  public CompletableFuture<IssuedCredentials> prefetch(RoleRequest request) {
+    Instant now = clock.instant();
+    CacheEntry entry = fetch(request, now, false);
+    if (entry.fresh(now)) {
+      return CompletableFuture.completedFuture(entry.current());
+    }
+    return entry.inFlight() != null
+        ? entry.inFlight().copy()
+        : CompletableFuture.failedFuture(entry.failure());
+  }
+
+  private CompletableFuture<IssuedCredentials> afterMiss(RoleRequest request, Instant now) {
+    CacheEntry entry = fetch(request, now, false);
+    if (entry.fresh(now)) {
+      CacheMetrics.HIT.inc(); // another request's fetch finished between our two looks
+      return CompletableFuture.completedFuture(entry.current());
+    }
+    IssuedCredentials usable = entry.usable(now) ? entry.current() : null;
+    CompletableFuture<IssuedCredentials> shared = entry.inFlight();
+    if (shared == null) {
+      // A failure is remembered, so STS is not asked again yet.
+      if (usable != null) {
+        CacheMetrics.STALE.inc();
+        return CompletableFuture.completedFuture(usable);
+      }
+      CacheMetrics.REMEMBERED.inc();
+      return CompletableFuture.failedFuture(entry.failure());
+    }
+    if (usable != null) {
+      // Below the guaranteed lifetime but valid: give STS a moment, then serve what we hold.
+      CacheMetrics.STALE.inc();
+      return shared
+          .copy()
+          .completeOnTimeout(usable, config.staleWait().toNanos(), TimeUnit.NANOSECONDS)
+          .handle((fresh, error) -> error == null ? fresh : fallBack(entry, error));
+    }
+    CacheMetrics.MISS.inc();
+    return shared.copy();
+  }
+
+  /** An outage does not fail a request while the credentials it holds are still usable. */
+  private IssuedCredentials fallBack(CacheEntry held, Throwable error) {
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause instanceof StsFailure failure
+        && failure.retryable()
+        && held.usable(clock.instant())) {
+      return held.current();
+    }
+    throw error instanceof CompletionException c ? c : new CompletionException(cause);
+  }
+
+  /**
+   * Installs the entry's one shared fetch unless it is in flight, not needed, or (unless forced by
+   * the entry's own timer) forbidden by a remembered failure; returns the entry as it now stands.
+   */
+  private CacheEntry fetch(RoleRequest request, Instant now, boolean force) {
+    if (closed) {
+      return CacheEntry.EMPTY.outage(closedFailure(), Instant.MAX, false, null);
+    }
+    CompletableFuture<IssuedCredentials>[] started = newFutureSlot();
+    CacheEntry entry =
+        entries.compute(
+            request,
+            (key, old) -> {
+              CacheEntry current = old == null ? CacheEntry.EMPTY : old;
+              boolean notNeeded =
+                  current.inFlight() != null
+                      || (!force && current.failureRemembered(now))
+                      || (!force && current.fresh(now) && !current.refreshDue(now));
+              if (notNeeded) {
+                return current;
+              }
+              started[0] = new CompletableFuture<>();
+              return current.withInFlight(started[0]);
+            });
+    if (started[0] != null) {
+      CacheMetrics.CACHE_SIZE.set(entries.size());
+      submit(request, started[0], 1);
+    }
+    return entry;
+  }
+
+  private void submit(RoleRequest request, CompletableFuture<IssuedCredentials> shared, int n) {
+    try {
+      calls.execute(() -> attempt(request, shared, n));
+    } catch (RejectedExecutionException e) {
+      giveUp(request, shared, closedFailure());
+    }
+  }
+
+  private void attempt(RoleRequest request, CompletableFuture<IssuedCredentials> shared, int n) {
+    if (closed) {
+      giveUp(request, shared, closedFailure());
+      return;
+    }
+    long start = System.nanoTime();
+    IssuedCredentials issued;
+    try {
+      issued = gateway.assumeRole(request, config.sessionDuration());
+    } catch (StsFailure failure) {
+      CacheMetrics.stsCall(CacheMetrics.outcome(failure), System.nanoTime() - start);
+      failed(request, shared, n, failure);
+      return;
+    } catch (RuntimeException e) {
+      StsFailure failure =
+          new StsFailure(
+              StsFailure.Kind.UNAVAILABLE,
+              null,
+              "AssumeRole of " + request.roleArn() + " failed unexpectedly: " + e,
+              e);
+      CacheMetrics.stsCall("unavailable", System.nanoTime() - start);
+      failed(request, shared, n, failure);
+      return;
+    }
+    CacheMetrics.stsCall("success", System.nanoTime() - start);
+    succeeded(request, shared, issued);
+  }
+
+  private void failed(
+      RoleRequest request, CompletableFuture<IssuedCredentials> shared, int n, StsFailure failure) {
+    if (failure.retryable() && n < config.maxAttempts() && !closed) {
+      Duration delay = backoff.delay(n);
+      if (schedule(() -> submit(request, shared, n + 1), delay) != null) {
+        CacheLog.retrying(request, failure, n, delay);
+        return;
+      }
+    }
+    giveUp(request, shared, failure);
+  }
+
+  private void succeeded(
+      RoleRequest request, CompletableFuture<IssuedCredentials> shared, IssuedCredentials issued) {
+    if (closed) {
+      shared.complete(issued);
+      return;
+    }
+    Instant now = clock.instant();
+    CacheEntry entry =
+        entries.compute(
+            request,
+            (key, old) -> {
+              cancel(old);
+              CacheEntry fresh = CacheEntry.issued(issued, now, config);
+              Duration untilRefresh = Duration.between(now, fresh.refreshAt());
+              return fresh.withTimer(schedule(() -> refreshDue(request, issued), untilRefresh));
+            });
+    CacheMetrics.CACHE_SIZE.set(entries.size());
+    CacheLog.issued(request, issued, entry.shortLived(config), config.minimumRemaining());
+    shared.complete(issued);
+  }
+
+  private void giveUp(
+      RoleRequest request, CompletableFuture<IssuedCredentials> shared, StsFailure failure) {
+    Instant now = clock.instant();
+    CacheEntry entry =
+        entries.compute(
+            request,
+            (key, old) -> {
+              CacheEntry current = old == null ? CacheEntry.EMPTY : old;
+              cancel(current);
+              if (!failure.retryable()) {
+                Duration memory = config.accessDeniedMemory();
+                return CacheEntry.refused(
+                    failure, now.plus(memory), schedule(() -> forget(request), memory));
+              }
+              // Keep pausing longer between fetches while the outage lasts, up to the cap.
+              Duration pause = backoff.delay(config.maxAttempts() + current.giveUps());
+              boolean keep = current.usable(now);
+              IssuedCredentials held = current.current();
+              Runnable next = keep ? () -> refreshDue(request, held) : () -> forget(request);
+              return current.outage(failure, now.plus(pause), keep, schedule(next, pause));
+            });
+    CacheMetrics.CACHE_SIZE.set(entries.size());
+    CacheLog.gaveUp(request, failure, entry.current() != null);
+    shared.completeExceptionally(failure);
+  }
+
+  /** The entry's timer: refresh while pods use the role, drop the entry when none do. */
+  private void refreshDue(RoleRequest request, IssuedCredentials expected) {
+    CacheEntry entry = entries.get(request);
+    if (entry == null || entry.current() != expected || entry.inFlight() != null) {
+      return;
+    }
+    boolean inUse;
+    try {
+      inUse = usage.inUse(request);
+    } catch (RuntimeException e) {
+      log.warn("could not tell whether {} is still in use; refreshing it anyway", request, e);
+      inUse = true;
+    }
+    if (!inUse) {
+      if (entries.remove(request, entry)) {
+        CacheMetrics.CACHE_SIZE.set(entries.size());
+        CacheLog.dropped(request);
+      }
+      return;
+    }
+    fetch(request, clock.instant(), true);
+  }
+
+  /** Ends a remembered failure's entry once nothing in it is worth keeping. */
+  private void forget(RoleRequest request) {
+    Instant now = clock.instant();
+    entries.computeIfPresent(
+        request, (key, entry) -> entry.inFlight() == null && !entry.usable(now) ? null : entry);
+    CacheMetrics.CACHE_SIZE.set(entries.size());
+  }
+
+  private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+    try {
+      return timers.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      return null; // closing
+    }
+  }
+
+  private static void cancel(CacheEntry entry) {
+    if (entry != null && entry.timer() != null) {
+      entry.timer().cancel(false);
+    }
+  }
+
+  /** Role sessions held (for tests and the size gauge). */
+  int size() {
+    return entries.size();
+  }
+
+  /** Stops timers and STS calls; requests still waiting fail as UNAVAILABLE. */
+  @Override
+  public void close() {
+    closed = true;
+    timers.shutdownNow();
+    calls.shutdownNow();
+    StsFailure failure = closedFailure();
+    entries.values().stream()
+        .map(CacheEntry::inFlight)
+        .filter(Objects::nonNull)
+        .forEach(f -> f.completeExceptionally(failure));
+    entries.clear();
+    CacheMetrics.CACHE_SIZE.set(0);
+  }
+
+  private static StsFailure closedFailure() {
+    return new StsFailure(
+        StsFailure.Kind.UNAVAILABLE,
+        null,
+        "kiam-server is shutting down; ask another server",
+        null);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static CompletableFuture<IssuedCredentials>[] newFutureSlot() {
+    return new CompletableFuture[1];
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}

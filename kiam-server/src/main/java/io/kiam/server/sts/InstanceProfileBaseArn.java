@@ -1,0 +1,135 @@
+package io.kiam.server.sts;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Detects the role base ARN ({@code --role-base-arn-autodetect}) from the node's instance profile,
+ * read through the instance metadata service (IMDSv2, falling back to v1).
+ */
+public final class InstanceProfileBaseArn {
+  /** The real service. Tests pass a loopback server instead: never call this from a test. */
+  public static final URI EC2_METADATA = URI.create("http://169.254.169.254/");
+
+  static final String TOKEN_TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
+  static final String TOKEN_HEADER = "X-aws-ec2-metadata-token";
+
+  private static final Pattern INSTANCE_PROFILE =
+      Pattern.compile(
+          "arn:("
+              + String.join("|", RoleArns.PARTITIONS)
+              + "):iam::(\\d{12}):instance-profile/\\S+");
+
+  private final URI endpoint;
+  private final Duration timeout;
+  private final HttpClient http;
+
+  /** Reads from {@code endpoint} (the metadata service's base URL), each request within timeout. */
+  public InstanceProfileBaseArn(URI endpoint, Duration timeout) {
+    this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+    this.timeout = Objects.requireNonNull(timeout, "timeout");
+    this.http =
+        HttpClient.newBuilder()
+            .connectTimeout(timeout)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .proxy(HttpClient.Builder.NO_PROXY)
+            .build();
+  }
+
+  /**
+   * {@code arn:PARTITION:iam::ACCOUNT:role/} of the node's instance profile; IllegalStateException
+   * with advice when the metadata service cannot tell.
+   */
+  public String detect() {
+    String token = null;
+    String tokenProblem = null;
+    try {
+      token = token();
+    } catch (IOException | IllegalStateException e) {
+      // IMDSv1-only instances refuse the PUT; a hop limit of 1 drops its answer before a pod
+      // sees it. Either way a plain GET may still work.
+      tokenProblem = describe(e);
+    }
+    try {
+      return baseArnOf(info(token));
+    } catch (IOException | IllegalStateException e) {
+      throw new IllegalStateException(
+          "--role-base-arn-autodetect: could not read the instance profile from "
+              + endpoint
+              + ": "
+              + describe(e)
+              + (tokenProblem == null ? "" : " (IMDSv2 token: " + tokenProblem + ")")
+              + "; if the server runs in a pod, the instance's metadata hop limit must be at least"
+              + " 2, or pass --role-base-arn instead",
+          e);
+    }
+  }
+
+  /** The base ARN for an instance profile ARN: same partition and account, role/ instead. */
+  static String baseArnOf(String instanceProfileArn) {
+    Matcher m = INSTANCE_PROFILE.matcher(instanceProfileArn);
+    if (!m.matches()) {
+      throw new IllegalStateException(
+          "InstanceProfileArn '" + instanceProfileArn + "' is not an instance profile ARN");
+    }
+    return "arn:" + m.group(1) + ":iam::" + m.group(2) + ":role/";
+  }
+
+  private String token() throws IOException {
+    HttpRequest put =
+        HttpRequest.newBuilder(endpoint.resolve("latest/api/token"))
+            .timeout(timeout)
+            .header(TOKEN_TTL_HEADER, "60")
+            .PUT(HttpRequest.BodyPublishers.noBody())
+            .build();
+    HttpResponse<String> response = send(put);
+    if (response.statusCode() != 200 || response.body().isBlank()) {
+      throw new IllegalStateException("PUT latest/api/token answered " + response.statusCode());
+    }
+    return response.body().strip();
+  }
+
+  private String info(String token) throws IOException {
+    HttpRequest.Builder get =
+        HttpRequest.newBuilder(endpoint.resolve("latest/meta-data/iam/info")).timeout(timeout);
+    if (token != null) {
+      get.header(TOKEN_HEADER, token);
+    }
+    HttpResponse<String> response = send(get.GET().build());
+    if (response.statusCode() == 404) {
+      throw new IllegalStateException("the instance has no instance profile (iam/info is 404)");
+    }
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException(
+          "GET latest/meta-data/iam/info answered " + response.statusCode());
+    }
+    JsonNode body = new ObjectMapper().readTree(response.body());
+    JsonNode arn = body.path("InstanceProfileArn");
+    if (!arn.isTextual()) {
+      throw new IllegalStateException("iam/info has no InstanceProfileArn");
+    }
+    return arn.asText();
+  }
+
+  private static String describe(Exception e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  private HttpResponse<String> send(HttpRequest request) throws IOException {
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+}
