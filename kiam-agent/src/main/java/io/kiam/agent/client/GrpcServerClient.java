@@ -1,0 +1,191 @@
+package io.kiam.agent.client;
+
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ClientResponseObserver;
+import io.kiam.common.tls.ReloadingTls;
+import io.kiam.proto.v1.GetHealthRequest;
+import io.kiam.proto.v1.GetPodCredentialsRequest;
+import io.kiam.proto.v1.GetPodCredentialsResponse;
+import io.kiam.proto.v1.GetPodRoleRequest;
+import io.kiam.proto.v1.GetPodRoleResponse;
+import io.kiam.proto.v1.KiamServiceGrpc;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's gRPC client to the kiam-servers: mutual TLS from files re-read on change, every
+ * server of the DNS name in round robin, retries on UNAVAILABLE against the next server within one
+ * deadline, keepalive, and periodic re-resolution (see {@link ServerAddressResolver}).
+ */
+public final class GrpcServerClient implements ServerClient {
+  private static final Logger log = LoggerFactory.getLogger(GrpcServerClient.class);
+
+  private final ManagedChannel channel;
+  private final ClientSettings settings;
+  private final ClientMetrics metrics;
+
+  private GrpcServerClient(ManagedChannel channel, ClientSettings settings, ClientMetrics metrics) {
+    this.channel = channel;
+    this.settings = settings;
+    this.metrics = metrics;
+  }
+
+  /**
+   * A client that starts connecting at once; {@code tls} stays owned by the caller (start its
+   * reload timer there). Metrics go to the default Prometheus registry.
+   */
+  public static GrpcServerClient connect(ClientSettings settings, ReloadingTls tls) {
+    return connect(settings, tls, HostLookup.system(), ClientMetrics.defaultRegistry());
+  }
+
+  /** As {@link #connect(ClientSettings, ReloadingTls)} with the name look-up and metrics given. */
+  // nameResolverFactory is deprecated for a global registry; ours must stay private to this
+  // channel.
+  @SuppressWarnings("deprecation")
+  public static GrpcServerClient connect(
+      ClientSettings settings, ReloadingTls tls, HostLookup lookup, ClientMetrics metrics) {
+    ServerAddressResolverProvider resolver =
+        new ServerAddressResolverProvider(
+            settings.target(), lookup, settings.resolveEvery(), settings.resolveMinGap());
+    NettyChannelBuilder builder =
+        NettyChannelBuilder.forTarget(resolver.channelTarget())
+            .nameResolverFactory(resolver)
+            .sslContext(tls.grpcClientContext())
+            .defaultServiceConfig(CallPolicy.serviceConfig(settings.maxAttempts()))
+            .disableServiceConfigLookUp()
+            .enableRetry()
+            .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveWithoutCalls(true);
+    if (settings.serverName() != null) {
+      builder.overrideAuthority(settings.serverName() + ":" + settings.target().port());
+    }
+    log.atInfo()
+        .addKeyValue("server.target", settings.target().authority())
+        .addKeyValue("server.name", settings.expectedServerName())
+        .addKeyValue("server.call_timeout", settings.callTimeout())
+        .addKeyValue("server.max_attempts", settings.maxAttempts())
+        .log("connecting to kiam servers");
+    ManagedChannel channel = builder.build();
+    // Connect now, so the first pod's request does not pay for the TLS handshake.
+    channel.getState(true);
+    return new GrpcServerClient(channel, settings, metrics);
+  }
+
+  @Override
+  public CompletableFuture<GetPodRoleResponse> podRole(String ip) {
+    return call(
+        KiamServiceGrpc.getGetPodRoleMethod(), GetPodRoleRequest.newBuilder().setIp(ip).build());
+  }
+
+  @Override
+  public CompletableFuture<GetPodCredentialsResponse> podCredentials(String ip, String role) {
+    return call(
+        KiamServiceGrpc.getGetPodCredentialsMethod(),
+        GetPodCredentialsRequest.newBuilder().setIp(ip).setRole(role).build());
+  }
+
+  /**
+   * Asks servers for their health, one after another in round robin, until one says it serves or
+   * {@code maxAttempts} have answered; a failed call counts as "not serving".
+   */
+  @Override
+  public CompletableFuture<Boolean> healthy() {
+    return askHealth(settings.maxAttempts());
+  }
+
+  /** The channel's connectivity (READY once a server is connected), for logs and tests. */
+  public ConnectivityState state() {
+    return channel.getState(false);
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private CompletableFuture<Boolean> askHealth(int attemptsLeft) {
+    return call(KiamServiceGrpc.getGetHealthMethod(), GetHealthRequest.getDefaultInstance())
+        .handle((response, failure) -> failure == null && response.getServing())
+        .thenCompose(
+            serving ->
+                serving || attemptsLeft <= 1
+                    ? CompletableFuture.completedFuture(serving)
+                    : askHealth(attemptsLeft - 1));
+  }
+
+  private <Q, R> CompletableFuture<R> call(MethodDescriptor<Q, R> method, Q request) {
+    String name = method.getBareMethodName();
+    long start = System.nanoTime();
+    CompletableFuture<R> result = new CompletableFuture<>();
+    ClientCall<Q, R> call =
+        channel.newCall(
+            method,
+            CallOptions.DEFAULT.withDeadlineAfter(
+                settings.callTimeout().toNanos(), TimeUnit.NANOSECONDS));
+    ClientCalls.asyncUnaryCall(call, request, new Completion<>(result, name, start));
+    // A caller that gives up (its HTTP client went away) frees the server call too.
+    result.whenComplete(
+        (r, e) -> {
+          if (result.isCancelled()) {
+            call.cancel("caller cancelled", null);
+          }
+        });
+    return result;
+  }
+
+  private final class Completion<Q, R> implements ClientResponseObserver<Q, R> {
+    private final CompletableFuture<R> result;
+    private final String method;
+    private final long start;
+    private R value;
+
+    Completion(CompletableFuture<R> result, String method, long start) {
+      this.result = result;
+      this.method = method;
+      this.start = start;
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<Q> requestStream) {}
+
+    @Override
+    public void onNext(R response) {
+      value = response;
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      Status status = Status.fromThrowable(t);
+      metrics.record(method, status.getCode(), System.nanoTime() - start);
+      log.atDebug()
+          .addKeyValue("server.method", method)
+          .addKeyValue("grpc.code", status.getCode())
+          .log("kiam server call failed: {}", status.getDescription());
+      result.completeExceptionally(
+          t instanceof StatusRuntimeException ? t : status.asRuntimeException());
+    }
+
+    @Override
+    public void onCompleted() {
+      metrics.record(method, Status.Code.OK, System.nanoTime() - start);
+      result.complete(value);
+    }
+  }
+}
