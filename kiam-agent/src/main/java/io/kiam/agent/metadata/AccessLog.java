@@ -1,0 +1,46 @@
+package io.kiam.agent.metadata;
+
+import io.kiam.proto.v1.PodRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
+
+/**
+ * One line per answered request, for operators who tail the agent: who asked (the TCP source, and
+ * the pod when the server named it), what for, and what came of it. Never a token or a secret.
+ */
+public final class AccessLog {
+  private static final Logger log = LoggerFactory.getLogger("io.kiam.agent.access");
+
+  /** A request that reached a route: the method and the normalised path. */
+  public record Entry(String ip, String method, String path, String route) {}
+
+  private AccessLog() {}
+
+  static void write(Entry entry, Reply reply, long nanos) {
+    int status = reply.status().code();
+    LoggingEventBuilder line =
+        (status >= 500 ? log.atWarn() : log.atInfo())
+            .addKeyValue("pod.ip", entry.ip())
+            .addKeyValue("http.method", entry.method())
+            .addKeyValue("http.path", entry.path())
+            .addKeyValue("http.route", entry.route())
+            .addKeyValue("http.status", status)
+            .addKeyValue("latency.ms", String.format("%.2f", nanos / 1e6));
+    PodRef pod = reply.pod();
+    if (pod != null) {
+      line = line.addKeyValue("pod.namespace", pod.getNamespace());
+      line = line.addKeyValue("pod.name", pod.getName());
+    }
+    if (!reply.role().isEmpty()) {
+      line = line.addKeyValue("pod.iam.role", reply.role());
+    }
+    if (!reply.accessKey().isEmpty()) {
+      line = line.addKeyValue("credentials.access.key", reply.accessKey());
+    }
+    if (!reply.reason().isEmpty()) {
+      line = line.addKeyValue("reason", reply.reason());
+    }
+    line.log("{} {} {}", entry.method(), entry.path(), status);
+  }
+}
