@@ -82,9 +82,8 @@ public final class NodeNetwork implements AutoCloseable {
     run("ip", "-n", node, "link", "set", names.uplinkNodeSide(), "up");
     // forwarding only inside the node: pods reach the machine's uplink address through it
     run("ip", "netns", "exec", node, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
-    run("ip", "-n", node, "link", "add", "metadata0", "type", "dummy");
-    run("ip", "-n", node, "addr", "add", METADATA_ADDRESS + "/32", "dev", "metadata0");
-    run("ip", "-n", node, "link", "set", "metadata0", "up");
+    String metadataDevice = metadataDevice(node);
+    run("ip", "-n", node, "addr", "add", METADATA_ADDRESS + "/32", "dev", metadataDevice);
     // the machine's only route for this run: the pods' range, via the node (never 169.254.169.254)
     run(
         "ip",
@@ -99,6 +98,19 @@ public final class NodeNetwork implements AutoCloseable {
         .addKeyValue("netns", node)
         .addKeyValue("node.ip", plan.nodeAddress())
         .log("node network namespace ready");
+  }
+
+  /**
+   * A dummy interface for 169.254.169.254, as on a node; kernels built without the dummy driver
+   * (some micro-VMs) get the address on the node's loopback instead, which routes the same way.
+   */
+  private static String metadataDevice(String node) {
+    if (runQuietly("ip", "-n", node, "link", "add", "metadata0", "type", "dummy").ok()) {
+      run("ip", "-n", node, "link", "set", "metadata0", "up");
+      return "metadata0";
+    }
+    log.atInfo().log("no dummy interface driver: 169.254.169.254 goes on the node's loopback");
+    return "lo";
   }
 
   /** Adds a pod namespace on the next free address. */

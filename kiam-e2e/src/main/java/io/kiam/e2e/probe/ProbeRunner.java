@@ -80,6 +80,7 @@ public final class ProbeRunner {
                 "-XX:TieredStopAtLevel=1",
                 "-XX:+UseSerialGC",
                 "-Xshare:auto",
+                "-Dkiam.e2e.log.level=WARN",
                 "-Daws.configFile=" + emptyConfig,
                 "-Daws.sharedCredentialsFile=" + emptyConfig,
                 "-cp",
