@@ -1,0 +1,351 @@
+package io.kiam.server;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kiam.common.metrics.MetricsEndpoint;
+import io.kiam.common.tls.ReloadingTls;
+import io.kiam.server.events.KubernetesPodEvents;
+import io.kiam.server.events.PodEvents;
+import io.kiam.server.grpc.GrpcMetrics;
+import io.kiam.server.grpc.GrpcServer;
+import io.kiam.server.grpc.KiamGrpcService;
+import io.kiam.server.grpc.ServerHealth;
+import io.kiam.server.k8s.KubernetesCaches;
+import io.kiam.server.k8s.NamespaceStore;
+import io.kiam.server.k8s.PodStore;
+import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.roles.Prefetcher;
+import io.kiam.server.roles.RoleUsageTracker;
+import io.kiam.server.roles.SessionNamer;
+import io.kiam.server.sts.ArnResolver;
+import io.kiam.server.sts.CredentialsSource;
+import io.kiam.server.sts.RoleUsage;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * kiam-server's parts wired together with a lifecycle: start() brings up TLS, the informers, the
+ * gRPC server and metrics (idempotent; a failed start undoes what it began), close() takes them
+ * down in reverse order after health turns NOT_SERVING. Built with {@link #builder} so tests can
+ * swap the Kubernetes client, the credentials source and the clock.
+ */
+public final class KiamServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(KiamServer.class);
+  private static final Duration TLS_CHECK_EVERY = Duration.ofSeconds(10);
+  private static final Duration EVENT_INTERVAL = Duration.ofMinutes(5);
+
+  private final ServerConfig config;
+  private final KubernetesClient client;
+  private final boolean ownsClient;
+  private final ArnResolver resolver;
+  private final SessionNamer sessionNamer;
+  private final Function<RoleUsage, CredentialsSource> credentialsFactory;
+  private final Clock clock;
+  private final PrometheusRegistry registry;
+  private final boolean recordEvents;
+  private final String instance;
+
+  private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private boolean starting;
+  private ServerHealth health;
+  private GrpcServer grpc;
+  private KubernetesCaches caches;
+  private PodStore pods;
+  private NamespaceStore namespaces;
+  private RoleUsageTracker usage;
+  private MetricsEndpoint metricsEndpoint;
+  private CompletableFuture<Void> synced;
+
+  private KiamServer(Builder b) {
+    this.config = b.config;
+    this.client = b.client;
+    this.ownsClient = b.ownsClient;
+    this.resolver = b.resolver;
+    this.sessionNamer = b.sessionNamer;
+    this.credentialsFactory = b.credentialsFactory;
+    this.clock = b.clock;
+    this.registry = b.registry;
+    this.recordEvents = b.recordEvents;
+    this.instance = b.instance;
+  }
+
+  /** A builder for the given settings. */
+  public static Builder builder(ServerConfig config) {
+    return new Builder(config);
+  }
+
+  /**
+   * Starts everything (idempotent). Returns once the gRPC port is open; health turns SERVING when
+   * the informers have synced (see {@link #synced()}).
+   */
+  public synchronized void start() {
+    if (starting) {
+      return;
+    }
+    starting = true;
+    try {
+      doStart();
+    } catch (RuntimeException | Error e) {
+      closeStarted();
+      throw e;
+    }
+  }
+
+  private void doStart() {
+    ReloadingTls tls = ReloadingTls.load(config.tls());
+    started.push(tls);
+    tls.start(TLS_CHECK_EVERY);
+
+    int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
+    AtomicInteger n = new AtomicInteger();
+    ExecutorService executor =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "kiam-grpc-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    started.push(() -> shutdownExecutor(executor));
+
+    PodEvents events = PodEvents.none();
+    if (recordEvents) {
+      KubernetesPodEvents k8sEvents =
+          new KubernetesPodEvents(client, clock, EVENT_INTERVAL, instance);
+      started.push(k8sEvents);
+      events = k8sEvents;
+    }
+
+    pods = new PodStore(executor);
+    namespaces = new NamespaceStore();
+    PodRoleRequests roleRequests = new PodRoleRequests(resolver, sessionNamer, config.session());
+    usage = new RoleUsageTracker(roleRequests);
+    CredentialsSource credentials = credentialsFactory.apply(usage);
+    if (credentials instanceof AutoCloseable closeable) {
+      started.push(closeable);
+    }
+    pods.addListener(usage);
+    pods.addListener(new Prefetcher(roleRequests, namespaces, credentials, events));
+    registerGauges();
+
+    caches = new KubernetesCaches(client, pods, namespaces);
+    started.push(caches);
+
+    health = new ServerHealth();
+    GrpcMetrics metrics = new GrpcMetrics(registry);
+    KiamGrpcService service =
+        new KiamGrpcService(
+            pods,
+            namespaces,
+            roleRequests,
+            credentials,
+            events,
+            caches::synced,
+            config.podWait(),
+            metrics);
+    grpc =
+        new GrpcServer(config.bind(), tls.grpcServerContext(), service, health, metrics, executor);
+    grpc.start();
+    started.push(() -> grpc.shutdown(config.shutdownGrace()));
+    started.push(health::shuttingDown);
+
+    if (config.prometheusListen().isPresent()) {
+      metricsEndpoint = MetricsEndpoint.start(config.prometheusListen().get());
+      started.push(metricsEndpoint);
+    }
+
+    synced = caches.start().thenRun(health::serving);
+    synced.whenComplete(
+        (ok, failure) -> {
+          if (failure != null) {
+            log.error("pod and namespace caches did not sync; staying NOT_SERVING", failure);
+          }
+        });
+    log.atInfo()
+        .addKeyValue("bind", config.bind())
+        .addKeyValue("grpc.port", grpc.port())
+        .addKeyValue("pod.wait", config.podWait())
+        .log("kiam-server started; NOT_SERVING until the pod and namespace caches sync");
+  }
+
+  /** Completes when both informers have synced and health says SERVING. */
+  public synchronized CompletableFuture<Void> synced() {
+    if (synced == null) {
+      throw new IllegalStateException("not started");
+    }
+    return synced;
+  }
+
+  /** The gRPC port actually bound (useful with --bind :0 in tests). */
+  public synchronized int grpcPort() {
+    if (grpc == null) {
+      throw new IllegalStateException("not started");
+    }
+    return grpc.port();
+  }
+
+  /** The metrics port actually bound, or -1 when metrics are off. */
+  public synchronized int metricsPort() {
+    return metricsEndpoint == null ? -1 : metricsEndpoint.port();
+  }
+
+  /** The pod index, for diagnostics and tests. */
+  public synchronized PodStore pods() {
+    return pods;
+  }
+
+  /** Which role requests live pods map to (what the credential cache refreshes). */
+  public synchronized RoleUsage roleUsage() {
+    return usage;
+  }
+
+  /** Blocks until close() has finished (main waits here after start). */
+  public void awaitClosed() throws InterruptedException {
+    closed.await();
+  }
+
+  /** NOT_SERVING first, then stops accepting, lets in-flight calls finish, and stops the rest. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      closeStarted();
+    }
+    closed.countDown();
+  }
+
+  private void closeStarted() {
+    boolean any = !started.isEmpty();
+    while (!started.isEmpty()) {
+      AutoCloseable part = started.pop();
+      try {
+        part.close();
+      } catch (Exception e) {
+        log.warn("stopping a part of kiam-server failed: {}", e.toString());
+      }
+    }
+    if (ownsClient) {
+      client.close();
+    }
+    if (any) {
+      log.info("kiam-server stopped");
+    }
+  }
+
+  private void registerGauges() {
+    GaugeWithCallback.builder()
+        .name("kiam_server_pods")
+        .help("Pods in the server's cache (all phases)")
+        .callback(cb -> cb.call(pods.size()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("kiam_server_pod_ips_indexed")
+        .help("IP addresses that map to at least one live pod")
+        .callback(cb -> cb.call(pods.indexedIps()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("kiam_server_role_requests_in_use")
+        .help("Distinct (role, session name, external id) requests that live pods map to")
+        .callback(cb -> cb.call(usage.distinctRequests()))
+        .register(registry);
+  }
+
+  private static void shutdownExecutor(ExecutorService executor) throws InterruptedException {
+    executor.shutdown();
+    if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
+      executor.shutdownNow();
+    }
+  }
+
+  /** Wires a server; everything but the settings has a production default or must be given. */
+  public static final class Builder {
+    private final ServerConfig config;
+    private KubernetesClient client;
+    private boolean ownsClient;
+    private ArnResolver resolver;
+    private SessionNamer sessionNamer;
+    private Function<RoleUsage, CredentialsSource> credentialsFactory;
+    private Clock clock = Clock.systemUTC();
+    private PrometheusRegistry registry = PrometheusRegistry.defaultRegistry;
+    private boolean recordEvents = true;
+    private String instance = "kiam-server";
+
+    private Builder(ServerConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** The API server to watch; a client given here is not closed by the server. */
+    public Builder kubernetesClient(KubernetesClient client) {
+      this.client = client;
+      this.ownsClient = false;
+      return this;
+    }
+
+    /** A client the server closes when it stops (what main builds from --kubeconfig). */
+    public Builder ownedKubernetesClient(KubernetesClient client) {
+      this.client = client;
+      this.ownsClient = true;
+      return this;
+    }
+
+    public Builder arnResolver(ArnResolver resolver) {
+      this.resolver = resolver;
+      return this;
+    }
+
+    public Builder sessionNamer(SessionNamer sessionNamer) {
+      this.sessionNamer = sessionNamer;
+      return this;
+    }
+
+    /** Builds the credentials source given what tells it which roles live pods still use. */
+    public Builder credentials(Function<RoleUsage, CredentialsSource> factory) {
+      this.credentialsFactory = factory;
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /** Where metrics go (tests use their own registry, so servers in one JVM do not collide). */
+    public Builder registry(PrometheusRegistry registry) {
+      this.registry = registry;
+      return this;
+    }
+
+    /** Whether refusals and STS failures become Kubernetes Events on the pods (default yes). */
+    public Builder recordEvents(boolean recordEvents) {
+      this.recordEvents = recordEvents;
+      return this;
+    }
+
+    /** The name this server reports Events under (its host name in production). */
+    public Builder instance(String instance) {
+      this.instance = instance;
+      return this;
+    }
+
+    public KiamServer build() {
+      Objects.requireNonNull(client, "kubernetesClient");
+      Objects.requireNonNull(resolver, "arnResolver");
+      Objects.requireNonNull(sessionNamer, "sessionNamer");
+      Objects.requireNonNull(credentialsFactory, "credentials");
+      return new KiamServer(this);
+    }
+  }
+}

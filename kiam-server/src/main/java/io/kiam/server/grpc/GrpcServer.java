@@ -1,0 +1,85 @@
+package io.kiam.server.grpc;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC server the agents reach: mutual TLS only, keepalive allowed, and connections aged out
+ * every few minutes so that agents re-resolve the servers' addresses (kiam's agents once stuck to
+ * servers that had long gone).
+ */
+public final class GrpcServer implements AutoCloseable {
+  /** Connections live this long, so a rotated server set is picked up within minutes. */
+  static final Duration MAX_CONNECTION_AGE = Duration.ofMinutes(5);
+
+  /** In-flight calls on an aged connection get this long to finish. */
+  static final Duration MAX_CONNECTION_AGE_GRACE = Duration.ofSeconds(30);
+
+  private final Server server;
+
+  public GrpcServer(
+      InetSocketAddress bind,
+      SslContext serverTls,
+      KiamGrpcService service,
+      ServerHealth health,
+      GrpcMetrics metrics,
+      Executor executor) {
+    InetSocketAddress address =
+        bind.isUnresolved() ? new InetSocketAddress(bind.getHostString(), bind.getPort()) : bind;
+    this.server =
+        NettyServerBuilder.forAddress(address)
+            .sslContext(serverTls)
+            .executor(executor)
+            .addService(ServerInterceptors.intercept(service, new CallMetricsInterceptor(metrics)))
+            .addService(health.service())
+            .permitKeepAliveTime(10, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            .keepAliveTime(30, TimeUnit.SECONDS)
+            .keepAliveTimeout(10, TimeUnit.SECONDS)
+            .maxConnectionAge(MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
+            .maxConnectionAgeGrace(MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
+            .maxInboundMessageSize(64 * 1024)
+            .build();
+  }
+
+  /** Binds and starts serving; fails with the address when the port is taken. */
+  public void start() {
+    try {
+      server.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("--bind: cannot listen: " + e.getMessage(), e);
+    }
+  }
+
+  /** The port actually bound (useful when asked for port 0). */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Stops accepting calls, lets in-flight ones finish within {@code grace}, then cuts the rest. */
+  public void shutdown(Duration grace) {
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(1, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(5));
+  }
+}

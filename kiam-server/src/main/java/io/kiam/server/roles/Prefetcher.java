@@ -1,0 +1,77 @@
+package io.kiam.server.roles;
+
+import io.kiam.server.events.EventReason;
+import io.kiam.server.events.PodEvents;
+import io.kiam.server.k8s.NamespaceFinder;
+import io.kiam.server.k8s.PodInfo;
+import io.kiam.server.k8s.PodListener;
+import io.kiam.server.policy.Decision;
+import io.kiam.server.policy.RolePolicy;
+import io.kiam.server.sts.CredentialsSource;
+import io.kiam.server.sts.RoleRequest;
+import io.kiam.server.sts.StsFailure;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts fetching credentials when a live pod appears with a role its namespace permits, or changes
+ * its role, session name or external id, so that its first request is a cache hit. Forbidden roles
+ * are never fetched ahead.
+ */
+public final class Prefetcher implements PodListener {
+  private static final Logger log = LoggerFactory.getLogger(Prefetcher.class);
+
+  private final PodRoleRequests requests;
+  private final NamespaceFinder namespaces;
+  private final CredentialsSource credentials;
+  private final PodEvents events;
+
+  public Prefetcher(
+      PodRoleRequests requests,
+      NamespaceFinder namespaces,
+      CredentialsSource credentials,
+      PodEvents events) {
+    this.requests = Objects.requireNonNull(requests, "requests");
+    this.namespaces = Objects.requireNonNull(namespaces, "namespaces");
+    this.credentials = Objects.requireNonNull(credentials, "credentials");
+    this.events = Objects.requireNonNull(events, "events");
+  }
+
+  @Override
+  public void podChanged(PodInfo before, PodInfo after) {
+    if (after == null || !after.live() || !after.hasRole()) {
+      return;
+    }
+    boolean appeared = before == null || !before.live();
+    if (!appeared && after.sameRoleRequest(before)) {
+      return;
+    }
+    Decision decision =
+        RolePolicy.decide(
+            after, namespaces.findNamespace(after.namespace()), after.role(), requests.resolver());
+    if (!(decision instanceof Decision.Allowed allowed)) {
+      return;
+    }
+    RoleRequest request = requests.forPod(after, allowed.roleArn());
+    log.atDebug()
+        .addKeyValue("pod.namespace", after.namespace())
+        .addKeyValue("pod.name", after.name())
+        .addKeyValue("pod.iam.role", after.role())
+        .log("prefetching credentials");
+    credentials.prefetch(request).whenComplete((issued, failure) -> reportFailure(after, failure));
+  }
+
+  private void reportFailure(PodInfo pod, Throwable failure) {
+    if (failure == null) {
+      return;
+    }
+    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    String message =
+        cause instanceof StsFailure sts
+            ? "cannot get credentials for role '" + pod.role() + "': " + sts.getMessage()
+            : "fetching credentials for role '" + pod.role() + "' failed";
+    events.record(pod, EventReason.CREDENTIAL_ERROR, message);
+  }
+}
