@@ -1,0 +1,237 @@
+package io.kiam.server.explain;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.kiam.common.logging.LogFormat;
+import io.kiam.common.logging.Logging;
+import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.sts.ArnResolver;
+import io.kiam.server.sts.DefaultArnResolver;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IModelTransformer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kiam-server explain}: reads one pod and its namespace (one GET each), runs the server's
+ * own policy on them and prints the decision, the reason, the role ARN and the session name; with
+ * {@code --check-sts} also tries the AssumeRole through the server's STS gateway.
+ */
+@Command(
+    name = "explain",
+    mixinStandardHelpOptions = true,
+    modelTransformer = ExplainCommand.ExitCodeList.class,
+    description = {
+      "Shows what kiam-server would decide for one pod, and why: the decision, the reason, the"
+          + " role ARN and the session name. With --check-sts, also tries the AssumeRole the"
+          + " server would make, so IAM trust problems show before a pod meets them."
+    })
+public final class ExplainCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = {"-n", "--namespace"},
+      required = true,
+      paramLabel = "NS",
+      description = "The pod's namespace.")
+  String namespace;
+
+  @Option(names = "--pod", required = true, paramLabel = "NAME", description = "The pod's name.")
+  String pod;
+
+  @Option(
+      names = "--kubeconfig",
+      paramLabel = "FILE",
+      description =
+          "Kubeconfig to read the pod with (its current context). Default: in-cluster, else the"
+              + " usual kubeconfig (KUBECONFIG, ~/.kube/config).")
+  Path kubeconfig;
+
+  @Option(
+      names = "--role-base-arn",
+      paramLabel = "ARN",
+      description =
+          "Base ARN for role names, as the server's flag (arn:aws:iam::123456789012:role/)."
+              + " Without it and without --role-base-arn-autodetect, only full role ARNs resolve.")
+  String roleBaseArn;
+
+  @Option(
+      names = "--role-base-arn-autodetect",
+      description =
+          "Detect the base ARN from this machine's EC2 instance profile, as the server's flag.")
+  boolean roleBaseArnAutodetect;
+
+  @Option(
+      names = "--session",
+      paramLabel = "NAME",
+      defaultValue = ExplainDefaults.SESSION,
+      description =
+          "The server's --session: the session-name suffix for pods without"
+              + " iam.amazonaws.com/session-name.")
+  String session;
+
+  @Option(
+      names = "--check-sts",
+      description =
+          "Also call STS AssumeRole for the pod's role with this machine's AWS credentials (the"
+              + " default provider chain), as the server would. Prints the access key id and"
+              + " expiry, never the secret or the token.")
+  boolean checkSts;
+
+  @Option(
+      names = "--session-duration",
+      paramLabel = "DURATION",
+      description = "With --check-sts: DurationSeconds to ask for (default: the server's, 60m).")
+  Duration sessionDuration;
+
+  @Option(
+      names = "--region",
+      paramLabel = "REGION",
+      defaultValue = "${env:AWS_REGION:-us-east-1}",
+      description =
+          "With --check-sts: the STS region, as the server's flag (default: $AWS_REGION, else"
+              + " us-east-1).")
+  String region;
+
+  @Option(
+      names = "--sts-endpoint",
+      paramLabel = "URL",
+      description = "With --check-sts: the STS endpoint URL (regional, VPC or test endpoint).")
+  URI stsEndpoint;
+
+  @Option(
+      names = "--assume-role-arn",
+      paramLabel = "ARN",
+      description = "With --check-sts: the role to assume first, as the server's flag.")
+  String assumeRoleArn;
+
+  private final StsGatewayFactory gateways;
+  private final BaseArnDetector baseArnDetector;
+
+  /** The command as kiam-server runs it: real STS and the real instance metadata service. */
+  public ExplainCommand() {
+    this(StsGatewayFactory.real(), BaseArnDetector.real());
+  }
+
+  /** For tests: STS credentials and base-ARN detection that stay on loopback. */
+  ExplainCommand(StsGatewayFactory gateways, BaseArnDetector baseArnDetector) {
+    this.gateways = gateways;
+    this.baseArnDetector = baseArnDetector;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    validate();
+    // Only explain's own lines on stdout; the libraries' chatter would bury them.
+    Logging.configure(LogFormat.TEXT, "warn");
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    ArnResolver resolver = resolver();
+    PodRoleRequests requests =
+        new PodRoleRequests(resolver, ExplainDefaults.SESSION_NAMER, session);
+
+    Pod found;
+    Namespace ns;
+    try (KubernetesClient client = kubernetes()) {
+      found = client.pods().inNamespace(namespace).withName(pod).get();
+      ns = found == null ? null : client.namespaces().withName(namespace).get();
+    } catch (KubernetesClientException e) {
+      err.println(
+          "explain: cannot read pod " + namespace + "/" + pod + ": " + oneLine(e.getMessage()));
+      err.flush();
+      return ExitCode.ERROR.code();
+    }
+    if (found == null) {
+      out.println("pod " + namespace + "/" + pod + " not found");
+      out.println("exit code: " + ExitCode.POD_NOT_FOUND.code());
+      out.flush();
+      return ExitCode.POD_NOT_FOUND.code();
+    }
+
+    Duration duration =
+        sessionDuration == null ? ExplainDefaults.SESSION_DURATION : sessionDuration;
+    try (StsGatewayFactory.OpenGateway gateway = checkSts ? gateways.create(stsSettings()) : null) {
+      Explainer explainer = new Explainer(requests, Optional.ofNullable(gateway), duration);
+      Explanation explanation = explainer.explain(found, ns);
+      ExplanationPrinter.print(explanation, out);
+      return explanation.exitCode().code();
+    }
+  }
+
+  private void validate() {
+    if (roleBaseArn != null && roleBaseArnAutodetect) {
+      throw new IllegalArgumentException(
+          "--role-base-arn and --role-base-arn-autodetect exclude each other");
+    }
+    if (!checkSts && (stsEndpoint != null || assumeRoleArn != null || sessionDuration != null)) {
+      throw new IllegalArgumentException(
+          "--sts-endpoint, --assume-role-arn and --session-duration only apply with --check-sts");
+    }
+    if (kubeconfig != null && !Files.isReadable(kubeconfig)) {
+      throw new IllegalArgumentException("--kubeconfig: cannot read " + kubeconfig);
+    }
+  }
+
+  private ArnResolver resolver() {
+    if (roleBaseArn != null) {
+      return new DefaultArnResolver(roleBaseArn);
+    }
+    if (roleBaseArnAutodetect) {
+      return new DefaultArnResolver(baseArnDetector.detect());
+    }
+    return new FullArnResolver();
+  }
+
+  private StsSettings stsSettings() {
+    return new StsSettings(
+        region,
+        Optional.ofNullable(stsEndpoint),
+        Optional.ofNullable(assumeRoleArn).filter(s -> !s.isBlank()));
+  }
+
+  private KubernetesClient kubernetes() {
+    if (kubeconfig == null) {
+      return new KubernetesClientBuilder().build();
+    }
+    try {
+      // Read as the server reads its --kubeconfig, so both see the same cluster and user.
+      String text = Files.readString(kubeconfig);
+      return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(text)).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("--kubeconfig: cannot read " + kubeconfig, e);
+    }
+  }
+
+  private static String oneLine(String message) {
+    return String.valueOf(message).replace('\n', ' ').replace('\r', ' ').trim();
+  }
+
+  /** Lists {@link ExitCode} in {@code --help}, from the enum, so help and code cannot disagree. */
+  static final class ExitCodeList implements IModelTransformer {
+    @Override
+    public CommandSpec transform(CommandSpec spec) {
+      Map<String, String> codes = new LinkedHashMap<>();
+      for (ExitCode code : ExitCode.values()) {
+        codes.put(String.valueOf(code.code()), code.meaning());
+      }
+      spec.usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(codes);
+      return spec;
+    }
+  }
+}
