@@ -3,6 +3,7 @@ package io.kiam.e2e;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.kiam.e2e.net.Commands;
+import io.kiam.e2e.net.NodeNetwork;
 import io.kiam.e2e.net.RunNames;
 import io.kiam.e2e.node.KiamNode;
 import io.kiam.e2e.node.NodeOptions;
@@ -55,6 +56,43 @@ public final class NodeExtension implements BeforeAllCallback, AfterAllCallback,
     KiamNode node = context.getStore(STORE).remove(KiamNode.class, KiamNode.class);
     if (node != null) {
       node.close();
+      assertNothingLeftBehind(node.network().names());
+    }
+  }
+
+  /** "A failure leaves nothing behind": checked after every class, whatever its cases did. */
+  private static void assertNothingLeftBehind(RunNames names) {
+    List<String> namespaces = NodeNetwork.namespacesWithPrefix(names.prefix() + "-");
+    boolean veth = Commands.runQuietly("ip", "link", "show", names.uplinkHostSide()).ok();
+    String routes = Commands.run("ip", "route");
+    boolean marked = true;
+    // killed processes take a moment to be reaped
+    for (int i = 0; i < 50 && marked; i++) {
+      marked =
+          ProcessHandle.allProcesses()
+              .anyMatch(
+                  p ->
+                      p.isAlive()
+                          && p.info()
+                              .arguments()
+                              .map(a -> List.of(a).contains(names.processMarker()))
+                              .orElse(false));
+      if (marked) {
+        PodChecks.sleep(100);
+      }
+    }
+    if (!namespaces.isEmpty() || veth || routes.contains(names.uplinkHostSide()) || marked) {
+      throw new IllegalStateException(
+          "run "
+              + names.prefix()
+              + " left behind: namespaces="
+              + namespaces
+              + " veth="
+              + veth
+              + " processes="
+              + marked
+              + " routes="
+              + routes);
     }
   }
 

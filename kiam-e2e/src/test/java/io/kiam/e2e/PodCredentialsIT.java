@@ -94,7 +94,7 @@ class PodCredentialsIT {
     checks.awaitRole(pod, "shop-before", SETTLE);
 
     node.setRole(pod, "shop-after");
-    List<HttpResult> watched = checks.watch(pod, 40, 250, PodChecks.CREDENTIALS);
+    List<HttpResult> watched = checks.watch(pod, 24, 250, PodChecks.CREDENTIALS);
 
     List<String> listed =
         watched.stream()
@@ -121,7 +121,7 @@ class PodCredentialsIT {
 
     node.removePod(old);
     NodePod fresh = node.addPod(PodSpec.of("shop", "new-tenant", "shop-new"), ip);
-    List<HttpResult> watched = checks.watch(fresh, 30, 250, PodChecks.CREDENTIALS);
+    List<HttpResult> watched = checks.watch(fresh, 16, 250, PodChecks.CREDENTIALS);
 
     assertEquals(ip, fresh.ip());
     for (HttpResult result : watched) {

@@ -44,6 +44,7 @@ public final class KiamNode implements AutoCloseable {
   private ManagedProcess agent;
   private ProbeRunner probes;
   private boolean closed;
+  private Thread shutdownHook;
 
   private KiamNode(NodeOptions options) {
     this.options = options;
@@ -52,8 +53,9 @@ public final class KiamNode implements AutoCloseable {
   /** Builds and starts the node; on any failure removes everything it began. */
   public static KiamNode start(NodeOptions options) {
     KiamNode node = new KiamNode(options);
-    Thread hook = new Thread(node::close, "kiam-node-cleanup");
-    Runtime.getRuntime().addShutdownHook(hook);
+    // the last resort when the JVM is stopped (SIGTERM, Ctrl-C) before close() runs
+    node.shutdownHook = new Thread(node::close, "kiam-node-cleanup");
+    Runtime.getRuntime().addShutdownHook(node.shutdownHook);
     try {
       node.startAll();
       return node;
@@ -291,6 +293,13 @@ public final class KiamNode implements AutoCloseable {
       return;
     }
     closed = true;
+    if (Thread.currentThread() != shutdownHook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down already: the hook is running or about to
+      }
+    }
     while (!cleanup.isEmpty()) {
       AutoCloseable step = cleanup.pop();
       try {
