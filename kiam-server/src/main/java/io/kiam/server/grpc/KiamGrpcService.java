@@ -309,14 +309,21 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
     if (status.getCode() == Status.Code.CANCELLED) {
       return;
     }
-    log.atInfo()
-        .addKeyValue("pod.namespace", pod == null ? null : pod.namespace())
-        .addKeyValue("pod.name", pod == null ? null : pod.name())
-        .addKeyValue("pod.ip", ip)
-        .addKeyValue("pod.iam.role", pod != null && pod.hasRole() ? pod.role() : requestedRole)
+    var line = log.atInfo();
+    if (pod != null) {
+      line = line.addKeyValue("pod.namespace", pod.namespace()).addKeyValue("pod.name", pod.name());
+    }
+    line.addKeyValue("pod.ip", clip(ip))
+        .addKeyValue(
+            "pod.iam.role", pod != null && pod.hasRole() ? pod.role() : clip(requestedRole))
         .addKeyValue("grpc.code", status.getCode())
         .addKeyValue("reason", status.getDescription())
         .log("credentials refused");
+  }
+
+  /** Request fields are the agent's input: keep a malformed one from flooding the log. */
+  private static String clip(String text) {
+    return text == null || text.length() <= 128 ? text : text.substring(0, 128) + "...";
   }
 
   private static Credentials toProto(IssuedCredentials issued) {

@@ -1,0 +1,189 @@
+package io.kiam.server.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.kiam.server.k8s.NamespaceInfo;
+import io.kiam.server.k8s.PodInfo;
+import io.kiam.server.k8s.PodPhase;
+import io.kiam.server.sts.ArnResolver;
+import io.kiam.server.sts.DefaultArnResolver;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RolePolicyTest {
+  private static final String BASE = "arn:aws:iam::123456789012:role/";
+  private final ArnResolver resolver = new DefaultArnResolver(BASE);
+
+  private static PodInfo pod(String namespace, String name, String role) {
+    return new PodInfo(
+        "uid-" + name,
+        namespace,
+        name,
+        List.of("10.0.0.1"),
+        PodPhase.RUNNING,
+        false,
+        false,
+        role,
+        null,
+        null,
+        "default",
+        "1");
+  }
+
+  private static Optional<NamespaceInfo> namespace(String name, String permitted) {
+    return Optional.of(NamespaceInfo.of(name, permitted, "1"));
+  }
+
+  private Decision decide(PodInfo pod, Optional<NamespaceInfo> ns, String requested) {
+    return RolePolicy.decide(pod, ns, requested, resolver);
+  }
+
+  @Test
+  void seedExampleAllowsTheApplicationsOwnRole() {
+    PodInfo pod = pod("my-application", "user-checkout-server", "my-application-user-checkout-db");
+
+    Decision decision =
+        decide(
+            pod,
+            namespace("my-application", "my-application-.*"),
+            "my-application-user-checkout-db");
+
+    Decision.Allowed allowed = assertInstanceOf(Decision.Allowed.class, decision);
+    assertEquals(BASE + "my-application-user-checkout-db", allowed.roleArn());
+    assertEquals("my-application-user-checkout-db", allowed.role());
+  }
+
+  @Test
+  void seedExampleRefusesAdminWithAnExplanation() {
+    PodInfo pod = pod("my-application", "user-checkout-server", "admin");
+
+    Decision decision = decide(pod, namespace("my-application", "my-application-.*"), "admin");
+
+    Decision.Forbidden forbidden = assertInstanceOf(Decision.Forbidden.class, decision);
+    assertEquals(
+        "namespace 'my-application' permits roles matching 'my-application-.*'; pod asks for 'admin'",
+        forbidden.explanation());
+  }
+
+  @Test
+  void expressionIsAnchoredSoShopNeverPermitsShopAdmin() {
+    assertInstanceOf(
+        Decision.Forbidden.class,
+        decide(pod("shop", "web", "shop-admin"), namespace("shop", "shop"), "shop-admin"));
+    assertInstanceOf(
+        Decision.Forbidden.class,
+        decide(pod("shop", "web", "my-shop"), namespace("shop", "shop"), "my-shop"));
+    assertInstanceOf(
+        Decision.Allowed.class,
+        decide(pod("shop", "web", "shop"), namespace("shop", "shop"), "shop"));
+  }
+
+  @Test
+  void podWithoutAnnotationHasNoRole() {
+    Decision decision = decide(pod("shop", "web", null), namespace("shop", ".*"), "anything");
+
+    Decision.NoRole noRole = assertInstanceOf(Decision.NoRole.class, decision);
+    assertTrue(noRole.explanation().contains("iam.amazonaws.com/role"), noRole.explanation());
+    assertTrue(noRole.explanation().contains("shop/web"), noRole.explanation());
+  }
+
+  @Test
+  void annotationThatIsNotARoleIsNoRole() {
+    Decision decision =
+        decide(pod("shop", "web", "arn:aws:s3:::bucket"), namespace("shop", ".*"), "x");
+
+    assertInstanceOf(Decision.NoRole.class, decision);
+  }
+
+  @Test
+  void askingForAnotherRoleThanTheAnnotatedOneIsForbidden() {
+    Decision decision =
+        decide(pod("shop", "web", "shop-web"), namespace("shop", "shop-.*"), "shop-admin");
+
+    Decision.Forbidden forbidden = assertInstanceOf(Decision.Forbidden.class, decision);
+    assertTrue(
+        forbidden.explanation().contains("annotated with role 'shop-web'"),
+        forbidden.explanation());
+    assertTrue(forbidden.explanation().contains("asked for 'shop-admin'"), forbidden.explanation());
+  }
+
+  @Test
+  void namespaceWithoutAnnotationPermitsNothing() {
+    Decision decision = decide(pod("shop", "web", "shop-web"), namespace("shop", null), "shop-web");
+
+    Decision.Forbidden forbidden = assertInstanceOf(Decision.Forbidden.class, decision);
+    assertTrue(
+        forbidden.explanation().contains("has no iam.amazonaws.com/permitted"),
+        forbidden.explanation());
+  }
+
+  @Test
+  void unknownNamespacePermitsNothing() {
+    assertInstanceOf(
+        Decision.Forbidden.class,
+        decide(pod("shop", "web", "shop-web"), Optional.empty(), "shop-web"));
+  }
+
+  @Test
+  void invalidExpressionPermitsNothingAndSaysWhy() {
+    Decision decision =
+        decide(pod("shop", "web", "shop-web"), namespace("shop", "shop-(["), "shop-web");
+
+    Decision.Forbidden forbidden = assertInstanceOf(Decision.Forbidden.class, decision);
+    assertTrue(forbidden.explanation().contains("invalid"), forbidden.explanation());
+  }
+
+  @Test
+  void expressionMayMatchTheFullArn() {
+    Decision decision =
+        decide(
+            pod("shop", "web", "shop-web"),
+            namespace("shop", "arn:aws:iam::123456789012:role/shop-.*"),
+            "shop-web");
+
+    assertInstanceOf(Decision.Allowed.class, decision);
+  }
+
+  @Test
+  void emptyRequestedRoleIsAnInvalidRequest() {
+    assertInstanceOf(
+        Decision.InvalidRequest.class,
+        decide(pod("shop", "web", "shop-web"), namespace("shop", ".*"), " "));
+  }
+
+  @ParameterizedTest(name = "annotation {0}, request {1}")
+  @CsvSource({
+    // a role name, as the agent lists it
+    "shop-web, shop-web, arn:aws:iam::123456789012:role/shop-web",
+    // a path/name: the agent lists the last segment, or the request repeats the annotation
+    "team/shop-web, shop-web, arn:aws:iam::123456789012:role/team/shop-web",
+    "team/shop-web, team/shop-web, arn:aws:iam::123456789012:role/team/shop-web",
+    // full ARNs in each partition
+    "arn:aws:iam::210987654321:role/shop-web, shop-web, arn:aws:iam::210987654321:role/shop-web",
+    "arn:aws-cn:iam::210987654321:role/shop-web, shop-web, arn:aws-cn:iam::210987654321:role/shop-web",
+    "arn:aws-us-gov:iam::210987654321:role/p/shop-web, shop-web, arn:aws-us-gov:iam::210987654321:role/p/shop-web",
+    // the request names the ARN the annotation's name resolves to
+    "shop-web, arn:aws:iam::123456789012:role/shop-web, arn:aws:iam::123456789012:role/shop-web",
+  })
+  void roleFormsResolveToTheAnnotatedArn(String annotation, String requested, String arn) {
+    Decision decision = decide(pod("shop", "web", annotation), namespace("shop", ".*"), requested);
+
+    assertEquals(arn, assertInstanceOf(Decision.Allowed.class, decision).roleArn());
+  }
+
+  @Test
+  void sameNameInAnotherAccountIsNotTheAnnotatedRole() {
+    Decision decision =
+        decide(
+            pod("shop", "web", "shop-web"),
+            namespace("shop", ".*"),
+            "arn:aws:iam::999999999999:role/shop-web");
+
+    assertInstanceOf(Decision.Forbidden.class, decision);
+  }
+}
