@@ -115,7 +115,7 @@ final class AssumeRoleAction {
             caller.region(),
             params.roleArn(),
             params.roleSessionName(),
-            params.durationOrDefault(),
+            params.durationSent(),
             params.externalId(),
             params.sourceIdentity(),
             params.tags(),

@@ -48,11 +48,13 @@ record AssumeRoleParameters(
 
   /** DurationSeconds as a number, the default when absent, null when it is not a number. */
   Integer durationOrDefault() {
-    if (durationSeconds == null) {
-      return DEFAULT_DURATION_SECONDS;
-    }
+    return durationSeconds == null ? Integer.valueOf(DEFAULT_DURATION_SECONDS) : durationSent();
+  }
+
+  /** DurationSeconds as the caller sent it; null when absent or not a number. */
+  Integer durationSent() {
     try {
-      return Integer.valueOf(durationSeconds.strip());
+      return durationSeconds == null ? null : Integer.valueOf(durationSeconds.strip());
     } catch (NumberFormatException e) {
       return null;
     }
