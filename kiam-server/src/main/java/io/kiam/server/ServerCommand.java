@@ -1,0 +1,244 @@
+package io.kiam.server;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.kiam.common.logging.LogFormat;
+import io.kiam.common.logging.Logging;
+import io.kiam.common.tls.TlsFiles;
+import io.kiam.server.explain.ExplainCommand;
+import io.kiam.server.sts.ArnResolver;
+import io.kiam.server.sts.CredentialCache;
+import io.kiam.server.sts.CredentialCacheConfig;
+import io.kiam.server.sts.DefaultArnResolver;
+import io.kiam.server.sts.InstanceProfileBaseArn;
+import io.kiam.server.sts.SdkStsGateway;
+import io.kiam.server.sts.SessionNames;
+import io.kiam.server.sts.StsGateways;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code kiam-server}: the flags (kiam's names where kiam had one), turned into a {@link
+ * ServerConfig}, then the server runs until SIGTERM.
+ */
+@Command(
+    name = "kiam-server",
+    mixinStandardHelpOptions = true,
+    version = "kiam-server 0.1.0",
+    subcommands = {HealthCommand.class, ExplainCommand.class},
+    description = {
+      "Watches pods and namespaces, applies the iam.amazonaws.com role policy, keeps STS",
+      "credentials cached ahead of need, and answers kiam-agents over gRPC with mutual TLS."
+    })
+public final class ServerCommand implements Callable<Integer> {
+  @Option(
+      names = "--bind",
+      defaultValue = ServerConfig.DEFAULT_BIND,
+      description = "gRPC listen address (default: ${DEFAULT-VALUE}).")
+  InetSocketAddress bind;
+
+  @Option(
+      names = "--kubeconfig",
+      description = "kubeconfig file (default: in-cluster, else the usual kubeconfig).")
+  Path kubeconfig;
+
+  @Option(names = "--cert", description = "Server certificate (PEM). Required.")
+  Path cert;
+
+  @Option(names = "--key", description = "Server private key (PEM). Required.")
+  Path key;
+
+  @Option(
+      names = "--ca",
+      description = "CA that signs agents' client certificates (PEM). Required.")
+  Path ca;
+
+  @Option(
+      names = "--role-base-arn",
+      description = "Base ARN for role names, e.g. arn:aws:iam::123456789012:role/.")
+  String roleBaseArn;
+
+  @Option(
+      names = "--role-base-arn-autodetect",
+      description = "Detect the base ARN from the node's instance profile (IMDSv2).")
+  boolean roleBaseArnAutodetect;
+
+  @Option(
+      names = "--assume-role-arn",
+      defaultValue = "",
+      description = "Role kiam-server assumes before assuming pods' roles (empty: none).")
+  String assumeRoleArn;
+
+  @Option(
+      names = "--region",
+      defaultValue = "${env:AWS_REGION:-us-east-1}",
+      description = "AWS region of the STS endpoint (default: $AWS_REGION, else us-east-1).")
+  String region;
+
+  @Option(
+      names = "--sts-endpoint",
+      description = "STS endpoint URL (regional or VPC endpoint; default: the region's).")
+  URI stsEndpoint;
+
+  @Option(
+      names = "--session",
+      defaultValue = ServerConfig.DEFAULT_SESSION,
+      description =
+          "Default session-name suffix: sessions are kiam-SUFFIX (default: ${DEFAULT-VALUE}).")
+  String session;
+
+  @Option(
+      names = "--session-duration",
+      defaultValue = "60m",
+      description =
+          "Lifetime of the credentials asked of STS, 15m..12h (default: ${DEFAULT-VALUE}).")
+  Duration sessionDuration;
+
+  @Option(
+      names = "--session-refresh",
+      description = {
+        "Lifetime served credentials keep at least; refreshed before they fall below it.",
+        "Must be less than --session-duration (default: 30m, or half a shorter session)."
+      })
+  Duration sessionRefresh;
+
+  @Option(
+      names = "--pod-wait",
+      defaultValue = "300ms",
+      description = {
+        "How long a request for an IP not yet in the cache waits for the pod watch",
+        "(a pod that just started), 0..900ms (default: ${DEFAULT-VALUE})."
+      })
+  Duration podWait;
+
+  @Option(
+      names = "--prometheus-listen-addr",
+      description = "Serve Prometheus metrics on HOST:PORT/metrics (default: off).")
+  InetSocketAddress prometheusListen;
+
+  @Option(
+      names = "--log-format",
+      defaultValue = "text",
+      description = "Log format: text or json (default: ${DEFAULT-VALUE}).")
+  LogFormat logFormat;
+
+  @Option(
+      names = "--level",
+      defaultValue = "info",
+      description = "Log level: trace, debug, info, warn, error (default: ${DEFAULT-VALUE}).")
+  String level;
+
+  @Option(
+      names = "--shutdown-grace",
+      defaultValue = "5s",
+      description =
+          "On SIGTERM, how long in-flight calls get to finish (default: ${DEFAULT-VALUE}).")
+  Duration shutdownGrace;
+
+  /** The settings the flags describe; IllegalArgumentException (exit 2) when they are bad. */
+  ServerConfig config() {
+    if (cert == null || key == null || ca == null) {
+      throw new IllegalArgumentException("--cert, --key and --ca are required");
+    }
+    return new ServerConfig(
+        bind,
+        Optional.ofNullable(kubeconfig),
+        new TlsFiles(cert, key, ca),
+        Optional.ofNullable(roleBaseArn).filter(s -> !s.isBlank()),
+        roleBaseArnAutodetect,
+        Optional.ofNullable(assumeRoleArn).filter(s -> !s.isBlank()),
+        Optional.ofNullable(region).filter(s -> !s.isBlank()),
+        Optional.ofNullable(stsEndpoint),
+        session,
+        sessionDuration,
+        sessionRefresh != null ? sessionRefresh : ServerConfig.defaultRefresh(sessionDuration),
+        podWait,
+        Optional.ofNullable(prometheusListen),
+        logFormat,
+        level,
+        shutdownGrace);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    ServerConfig config = config();
+    CredentialCacheConfig cacheConfig =
+        CredentialCacheConfig.defaults()
+            .withSession(config.sessionDuration(), config.sessionRefresh());
+    Logging.configure(config.logFormat(), config.level());
+
+    ArnResolver resolver = new DefaultArnResolver(baseArn(config));
+    SessionNames sessionNames = new SessionNames(config.session());
+    SdkStsGateway gateway =
+        StsGateways.create(
+            config.region().orElse("us-east-1"),
+            config.stsEndpoint(),
+            config.assumeRoleArn(),
+            StsGateways.DEFAULT_CALL_TIMEOUT);
+    KiamServer server =
+        KiamServer.builder(config)
+            .ownedKubernetesClient(kubernetesClient(config))
+            .arnResolver(resolver)
+            .sessionNamer(
+                (annotation, suffix) -> sessionNames.forPod(Optional.ofNullable(annotation)))
+            .credentials(usage -> new CredentialCache(gateway, usage, cacheConfig))
+            .instance(hostName())
+            .build();
+    Thread hook =
+        new Thread(
+            () -> {
+              server.close();
+              gateway.close();
+            },
+            "kiam-server-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      server.start();
+    } catch (RuntimeException e) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      gateway.close();
+      throw e;
+    }
+    server.awaitClosed();
+    return 0;
+  }
+
+  private static String baseArn(ServerConfig config) {
+    if (config.roleBaseArn().isPresent()) {
+      return config.roleBaseArn().get();
+    }
+    return new InstanceProfileBaseArn(InstanceProfileBaseArn.EC2_METADATA, Duration.ofSeconds(2))
+        .detect();
+  }
+
+  private static KubernetesClient kubernetesClient(ServerConfig config) {
+    if (config.kubeconfig().isEmpty()) {
+      return new KubernetesClientBuilder().build();
+    }
+    try {
+      String text = Files.readString(config.kubeconfig().get());
+      return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(text)).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("--kubeconfig: cannot read " + config.kubeconfig().get(), e);
+    }
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "kiam-server";
+    }
+  }
+}
