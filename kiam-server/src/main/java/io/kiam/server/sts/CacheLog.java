@@ -31,7 +31,7 @@ final class CacheLog {
                   + " refreshing at fractions of their lifetime instead. Check the role's"
                   + " MaxSessionDuration and role chaining (capped at 1h) against"
                   + " --session-duration",
-              guaranteed);
+              CredentialCacheConfig.human(guaranteed));
     }
   }
 

@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
 public final class CredentialCache implements CredentialsSource, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CredentialCache.class);
 
+  /** The shortest wait before a timer that fired early looks again. */
+  private static final Duration MIN_RESCHEDULE = Duration.ofMillis(250);
+
   private final StsGateway gateway;
   private final RoleUsage usage;
   private final CredentialCacheConfig config;
@@ -67,7 +70,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
     if (entry != null && entry.fresh(now)) {
       if (entry.inFlight() == null && entry.refreshDue(now)) {
         // The timer normally gets here first; a clock jump or a suspended VM did not let it.
-        fetch(request, now, false);
+        fetch(request, now);
       }
       CacheMetrics.HIT.inc();
       return CompletableFuture.completedFuture(entry.current());
@@ -78,7 +81,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
   @Override
   public CompletableFuture<IssuedCredentials> prefetch(RoleRequest request) {
     Instant now = clock.instant();
-    CacheEntry entry = fetch(request, now, false);
+    CacheEntry entry = fetch(request, now);
     if (entry.fresh(now)) {
       return CompletableFuture.completedFuture(entry.current());
     }
@@ -88,7 +91,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
   }
 
   private CompletableFuture<IssuedCredentials> afterMiss(RoleRequest request, Instant now) {
-    CacheEntry entry = fetch(request, now, false);
+    CacheEntry entry = fetch(request, now);
     if (entry.fresh(now)) {
       CacheMetrics.HIT.inc(); // another request's fetch finished between our two looks
       return CompletableFuture.completedFuture(entry.current());
@@ -129,10 +132,10 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
   }
 
   /**
-   * Installs the entry's one shared fetch unless it is in flight, not needed, or (unless forced by
-   * the entry's own timer) forbidden by a remembered failure; returns the entry as it now stands.
+   * Installs the entry's one shared fetch unless it is in flight, not needed, or forbidden by a
+   * remembered failure; returns the entry as it now stands.
    */
-  private CacheEntry fetch(RoleRequest request, Instant now, boolean force) {
+  private CacheEntry fetch(RoleRequest request, Instant now) {
     if (closed) {
       return CacheEntry.EMPTY.outage(closedFailure(), Instant.MAX, false, null);
     }
@@ -144,8 +147,8 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
               CacheEntry current = old == null ? CacheEntry.EMPTY : old;
               boolean notNeeded =
                   current.inFlight() != null
-                      || (!force && current.failureRemembered(now))
-                      || (!force && current.fresh(now) && !current.refreshDue(now));
+                      || current.failureRemembered(now)
+                      || (current.fresh(now) && !current.refreshDue(now));
               if (notNeeded) {
                 return current;
               }
@@ -230,6 +233,10 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
 
   private void giveUp(
       RoleRequest request, CompletableFuture<IssuedCredentials> shared, StsFailure failure) {
+    if (closed) {
+      shared.completeExceptionally(failure);
+      return;
+    }
     Instant now = clock.instant();
     CacheEntry entry =
         entries.compute(
@@ -260,6 +267,21 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
     if (entry == null || entry.current() != expected || entry.inFlight() != null) {
       return;
     }
+    Instant now = clock.instant();
+    Instant dueAt = entry.failureRemembered(now) ? entry.failureUntil() : entry.refreshAt();
+    if (now.isBefore(dueAt)) {
+      // The cache's clock, not the timer's, decides: wall time and the scheduler's nanoTime
+      // disagree by a hair at times, and tests move the clock by hand.
+      Duration wait = Duration.between(now, dueAt);
+      Duration delay = wait.compareTo(MIN_RESCHEDULE) < 0 ? MIN_RESCHEDULE : wait;
+      entries.computeIfPresent(
+          request,
+          (key, current) ->
+              current == entry
+                  ? entry.withTimer(schedule(() -> refreshDue(request, expected), delay))
+                  : current);
+      return;
+    }
     boolean inUse;
     try {
       inUse = usage.inUse(request);
@@ -274,7 +296,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
       }
       return;
     }
-    fetch(request, clock.instant(), true);
+    fetch(request, now);
   }
 
   /** Ends a remembered failure's entry once nothing in it is worth keeping. */
@@ -299,9 +321,20 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
     }
   }
 
-  /** Role sessions held (for tests and the size gauge). */
+  /** Role sessions held. */
   int size() {
     return entries.size();
+  }
+
+  /** The shared STS fetch in flight for the request, or null: lets tests await a refresh. */
+  CompletableFuture<IssuedCredentials> pending(RoleRequest request) {
+    CacheEntry entry = entries.get(request);
+    return entry == null || entry.inFlight() == null ? null : entry.inFlight().copy();
+  }
+
+  /** Returns once timer tasks due now have run (the timer thread runs them in order). */
+  void awaitTimerTasks(Duration timeout) throws Exception {
+    timers.submit(() -> {}).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /** Stops timers and STS calls; requests still waiting fail as UNAVAILABLE. */

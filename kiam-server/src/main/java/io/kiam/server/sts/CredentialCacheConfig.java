@@ -146,7 +146,8 @@ public record CredentialCacheConfig(
     return a.compareTo(b) <= 0 ? a : b;
   }
 
-  private static String human(Duration d) {
+  /** A duration as the flags write it: 30m, 1h30m, 500ms. */
+  static String human(Duration d) {
     return d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
   }
 }
