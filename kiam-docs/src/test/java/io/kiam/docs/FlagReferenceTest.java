@@ -1,0 +1,96 @@
+package io.kiam.docs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.kiam.common.cli.KiamCli;
+import io.kiam.server.ServerCommand;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * docs/operations.md's flag tables must be exactly what the daemons' picocli definitions generate;
+ * run with -Dkiam.docs.regenerate=true to rewrite them.
+ */
+class FlagReferenceTest {
+  static final String REGENERATE =
+      "mvn -B -q -pl kiam-docs test -Dtest=FlagReferenceTest -Dkiam.docs.regenerate=true";
+
+  private static Map<String, CommandLine> daemons() {
+    Map<String, CommandLine> out = new LinkedHashMap<>();
+    out.put("server", KiamCli.commandLine("kiam-server", new ServerCommand()));
+    return out;
+  }
+
+  private static Map<String, String> generated() {
+    Map<String, String> tables = new LinkedHashMap<>();
+    daemons().forEach((key, cli) -> tables.putAll(FlagReference.tables(key, cli)));
+    return tables;
+  }
+
+  @Test
+  void operationsMdCarriesTheFlagsTheDaemonsDefine() throws IOException {
+    Path doc = Repo.root().resolve("docs/operations.md");
+    String current = Repo.read(doc);
+    String expected = MarkedSections.splice(current, generated());
+    if (Boolean.getBoolean("kiam.docs.regenerate")) {
+      Files.writeString(doc, expected);
+      return;
+    }
+    assertEquals(
+        expected,
+        current,
+        "docs/operations.md's flag tables differ from the daemons' flags; regenerate with:\n  "
+            + REGENERATE
+            + "\n");
+  }
+
+  @Test
+  void everyTableInTheDocHasACommandAndEveryCommandATable() {
+    String doc = Repo.read(Repo.root().resolve("docs/operations.md"));
+    Set<String> marked = new TreeSet<>();
+    Matcher m = Pattern.compile("<!-- flags:(\\S+):begin -->").matcher(doc);
+    while (m.find()) {
+      marked.add(m.group(1));
+    }
+    assertEquals(new TreeSet<>(generated().keySet()), marked, "flag tables in docs/operations.md");
+  }
+
+  @Test
+  void everyVisibleOptionHasARow() {
+    daemons()
+        .forEach(
+            (key, cli) -> {
+              String table = FlagReference.table(cli.getCommandSpec());
+              for (OptionSpec option : cli.getCommandSpec().options()) {
+                if (!option.hidden()) {
+                  assertTrue(
+                      table.contains("`" + option.longestName() + "`"),
+                      key + " table lacks " + option.longestName() + ":\n" + table);
+                }
+              }
+            });
+  }
+
+  @Test
+  void spliceReplacesOnlyBetweenMarkersAndFailsWithoutThem() {
+    String doc = "intro\n<!-- flags:x:begin -->\nold\n<!-- flags:x:end -->\noutro\n";
+    assertEquals(
+        "intro\n<!-- flags:x:begin -->\nnew\n<!-- flags:x:end -->\noutro\n",
+        MarkedSections.splice(doc, Map.of("x", "new\n")));
+    IllegalArgumentException missing =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> MarkedSections.splice(doc, Map.of("y", "t")));
+    assertTrue(missing.getMessage().contains("flags:y:begin"));
+  }
+}
