@@ -1,0 +1,89 @@
+package io.kiam.chart;
+
+import static io.kiam.chart.KiamChart.SERVER;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.kiam.common.cli.KiamCli;
+import io.kiam.server.ServerCommand;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * Every flag the chart renders for the server, and for its health probes, parsed by kiam-server's
+ * own picocli command with the converters its main registers: the chart cannot pass a flag or a
+ * value the binary refuses.
+ */
+class ServerFlagsTest {
+
+  private static CommandLine serverCommandLine() {
+    return KiamCli.commandLine("kiam-server", new ServerCommand());
+  }
+
+  private static Container container(Rendered rendered) {
+    return rendered
+        .one(Deployment.class, SERVER)
+        .getSpec()
+        .getTemplate()
+        .getSpec()
+        .getContainers()
+        .get(0);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.kiam.chart.Scenarios#all")
+  void serverAcceptsEveryRenderedFlag(String scenario, String values) {
+    String[] args = ContainerArgs.expanded(container(KiamChart.render(values)));
+    ParseResult result = serverCommandLine().parseArgs(args);
+    assertTrue(result.unmatched().isEmpty(), () -> "unmatched: " + result.unmatched());
+    for (String arg : args) {
+      assertTrue(result.hasMatchedOption(ContainerArgs.optionName(arg)), arg);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.kiam.chart.Scenarios#all")
+  void healthProbesAreValidHealthSubcommands(String scenario, String values) {
+    Container container = container(KiamChart.render(values));
+    for (Probe probe :
+        List.of(
+            container.getStartupProbe(),
+            container.getReadinessProbe(),
+            container.getLivenessProbe())) {
+      List<String> command = probe.getExec().getCommand();
+      List<String> args = command.subList(command.indexOf("-jar") + 2, command.size());
+      ParseResult result = serverCommandLine().parseArgs(args.toArray(String[]::new));
+      assertTrue(result.hasSubcommand(), args::toString);
+      ParseResult health = result.subcommand();
+      assertEquals("health", health.commandSpec().name());
+      assertTrue(health.unmatched().isEmpty(), () -> "unmatched: " + health.unmatched());
+      InetSocketAddress address = health.matchedOptionValue("--server-address", null);
+      assertEquals("127.0.0.1", address.getHostString());
+      assertEquals(9610, address.getPort());
+      Duration timeout = health.matchedOptionValue("--timeout", null);
+      assertTrue(
+          timeout.toSeconds() < probe.getTimeoutSeconds(),
+          "the probe answers before the kubelet stops waiting: " + timeout);
+    }
+  }
+
+  @Test
+  void defaultValuesBecomeTheIntendedSettings() {
+    String[] args = ContainerArgs.expanded(container(KiamChart.render("")));
+    ParseResult result = serverCommandLine().parseArgs(args);
+    InetSocketAddress bind = result.matchedOptionValue("--bind", null);
+    assertEquals(9610, bind.getPort());
+    assertEquals(Duration.ofMinutes(60), result.matchedOptionValue("--session-duration", null));
+    assertTrue(result.hasMatchedOption("--role-base-arn-autodetect"), Arrays.toString(args));
+  }
+}
