@@ -34,8 +34,9 @@ public final class ProcessRunner implements CommandRunner {
       throws IOException, TimeoutException, InterruptedException {
     List<String> full = new ArrayList<>(prefix);
     full.addAll(command);
-    Process process =
-        new ProcessBuilder(full).redirectInput(ProcessBuilder.Redirect.DISCARD).start();
+    Process process = new ProcessBuilder(full).start();
+    // Nothing is written to the command; closing stdin makes any read end at once.
+    process.getOutputStream().close();
     // Both pipes are drained at once so that a chatty command cannot block on a full pipe.
     CompletableFuture<String> out = drain(process.getInputStream());
     CompletableFuture<String> err = drain(process.getErrorStream());
