@@ -136,7 +136,9 @@ final class MetadataHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     ChannelHandlerContext ctx = flight.ctx;
     if (ctx.channel().isActive()) {
       HttpReplies.write(ctx, flight.version, flight.keepAlive, reply);
-      ctx.read();
+      // Ask for the next request from a fresh task: a read() issued while the flow-control
+      // handler is still delivering this request is lost, and pipelined requests would stall.
+      ctx.executor().execute(ctx::read);
     }
   }
 

@@ -103,16 +103,19 @@ public final class UpstreamProxy implements Upstream {
             HttpMethod.PUT,
             "/latest/api/token",
             Map.of(TokenIssuer.TTL_HEADER, Integer.toString(TOKEN_TTL_SECONDS)))
-        .handle(
-            (answer, failure) -> {
+        .thenApply(
+            answer -> {
+              // A failure to connect or answer at all propagates: the upstream is down, and a
+              // second attempt without a token would only double the wait.
               long now = System.nanoTime();
-              if (failure == null && answer.status().code() == 200) {
+              if (answer.status().code() == 200) {
                 String value = new String(answer.body(), StandardCharsets.US_ASCII).trim();
                 // Renew well before the upstream forgets it.
                 token =
                     new CachedToken(value, now + TimeUnit.SECONDS.toNanos(TOKEN_TTL_SECONDS - 600));
                 return value;
               }
+              // Alive but issuing no tokens (IMDSv1 only): go on without, ask again later.
               token = new CachedToken(null, now + NO_TOKEN_RETRY_NANOS);
               return null;
             });

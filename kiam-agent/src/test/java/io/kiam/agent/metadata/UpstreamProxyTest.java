@@ -1,0 +1,180 @@
+package io.kiam.agent.metadata;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The proxy to the real metadata service, against a stand-in IMDS on loopback. */
+@Timeout(value = 20, unit = TimeUnit.SECONDS)
+class UpstreamProxyTest {
+  private static final Duration TIMEOUT = Duration.ofMillis(400);
+  private static EventLoopGroup group;
+
+  private HttpServer imds;
+  private final List<Map<String, List<String>>> seenHeaders = new CopyOnWriteArrayList<>();
+  private final List<String> seen = new CopyOnWriteArrayList<>();
+  private final AtomicInteger tokenRequests = new AtomicInteger();
+
+  @BeforeAll
+  static void loop() {
+    group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  }
+
+  @AfterAll
+  static void stopLoop() {
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  @AfterEach
+  void stop() {
+    if (imds != null) {
+      imds.stop(0);
+    }
+  }
+
+  /** A stand-in IMDS: tokens on PUT (unless {@code v1Only}), then GETs answered with a status. */
+  private URI imds(boolean v1Only, int status, String body) throws IOException {
+    imds = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    imds.createContext(
+        "/",
+        exchange -> {
+          seen.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
+          seenHeaders.add(Map.copyOf(exchange.getRequestHeaders()));
+          byte[] answer;
+          int code;
+          if (exchange.getRequestMethod().equals("PUT")) {
+            tokenRequests.incrementAndGet();
+            code = v1Only ? 405 : 200;
+            answer = (v1Only ? "" : "UPSTREAM-TOKEN").getBytes(UTF_8);
+          } else {
+            code = status;
+            answer = body.getBytes(UTF_8);
+          }
+          exchange.getResponseHeaders().set("Content-Type", "text/plain");
+          exchange.sendResponseHeaders(code, answer.length == 0 ? -1 : answer.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(answer);
+          }
+        });
+    imds.start();
+    return URI.create("http://127.0.0.1:" + imds.getAddress().getPort());
+  }
+
+  private static Reply fetch(UpstreamProxy proxy, String path) throws Exception {
+    return proxy.get(path).get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void relaysTheAnswerWithTheAgentsOwnUpstreamTokenAndNothingOfThePods() throws Exception {
+    UpstreamProxy proxy = new UpstreamProxy(imds(false, 200, "eu-west-1a"), group, TIMEOUT);
+
+    Reply first = fetch(proxy, "/latest/meta-data/placement/availability-zone");
+    Reply second = fetch(proxy, "/latest/meta-data/placement/availability-zone");
+
+    assertEquals(200, first.status().code());
+    assertEquals("eu-west-1a", new String(first.body(), UTF_8));
+    assertEquals(200, second.status().code());
+    assertEquals(1, tokenRequests.get(), "the upstream token is reused");
+    assertEquals(
+        List.of(
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/placement/availability-zone",
+            "GET /latest/meta-data/placement/availability-zone"),
+        seen);
+    Map<String, List<String>> get = seenHeaders.get(1);
+    assertEquals(List.of("UPSTREAM-TOKEN"), get.get("X-aws-ec2-metadata-token"));
+    assertNull(get.get("X-forwarded-for"));
+    assertEquals(List.of("21600"), seenHeaders.get(0).get("X-aws-ec2-metadata-token-ttl-seconds"));
+  }
+
+  @Test
+  void fallsBackToV1WhenTheUpstreamIssuesNoTokens() throws Exception {
+    UpstreamProxy proxy = new UpstreamProxy(imds(true, 200, "i-0123"), group, TIMEOUT);
+
+    Reply reply = fetch(proxy, "/latest/meta-data/instance-id");
+
+    assertEquals(200, reply.status().code());
+    assertEquals("i-0123", new String(reply.body(), UTF_8));
+    assertFalse(seenHeaders.get(1).containsKey("X-aws-ec2-metadata-token"));
+  }
+
+  @Test
+  void upstream404IsRelayedAndOther4xxOr5xxIs502() throws Exception {
+    URI endpoint = imds(false, 404, "not here");
+    assertEquals(404, fetch(new UpstreamProxy(endpoint, group, TIMEOUT), "/x").status().code());
+    imds.stop(0);
+
+    UpstreamProxy failing = new UpstreamProxy(imds(false, 500, "boom"), group, TIMEOUT);
+    Reply reply = fetch(failing, "/latest/meta-data/x");
+
+    assertEquals(502, reply.status().code());
+    assertEquals("metadata endpoint answered 500", reply.reason());
+  }
+
+  @Test
+  void unreachableUpstreamIs502() throws Exception {
+    int closedPort;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = probe.getLocalPort();
+    }
+    UpstreamProxy proxy =
+        new UpstreamProxy(URI.create("http://127.0.0.1:" + closedPort), group, TIMEOUT);
+
+    Reply reply = fetch(proxy, "/latest/meta-data/x");
+
+    assertEquals(502, reply.status().code());
+    assertTrue(reply.reason().startsWith("metadata endpoint unreachable"), reply.reason());
+  }
+
+  @Test
+  void silentUpstreamIs504WithinTheTimeout() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      UpstreamProxy proxy =
+          new UpstreamProxy(
+              URI.create("http://127.0.0.1:" + silent.getLocalPort()), group, TIMEOUT);
+      long start = System.nanoTime();
+
+      Reply reply = fetch(proxy, "/latest/meta-data/x");
+
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(504, reply.status().code());
+      // One wait for the token attempt, then no second wait for a GET without a token; the
+      // bound is loose because the build machine is shared.
+      assertTrue(millis < 2500, millis + "ms");
+      assertEquals("metadata endpoint did not answer in time", reply.reason());
+    }
+  }
+
+  @Test
+  void oversizedUpstreamAnswerIs502() throws Exception {
+    UpstreamProxy proxy =
+        new UpstreamProxy(
+            imds(false, 200, "x".repeat(UpstreamProxy.MAX_RESPONSE + 1)), group, TIMEOUT);
+
+    assertEquals(502, fetch(proxy, "/latest/user-data-like").status().code());
+  }
+}
