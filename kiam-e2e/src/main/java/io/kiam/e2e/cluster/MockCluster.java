@@ -29,6 +29,10 @@ public final class MockCluster implements AutoCloseable {
   public static final String PERMITTED_ANNOTATION = "iam.amazonaws.com/permitted";
   public static final String NODE_NAME = "kiam-e2e-node";
 
+  // held so the level survives: java.util.logging keeps loggers only weakly
+  private static final java.util.logging.Logger MOCK_SERVER_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
   private final KubernetesMockServer server;
   private final KubernetesClient client;
   private final String url;
@@ -41,6 +45,8 @@ public final class MockCluster implements AutoCloseable {
 
   /** Starts the API server on host:port (port 0 for any). */
   public static MockCluster start(String host, int port) {
+    MOCK_SERVER_LOG.setLevel(
+        java.util.logging.Level.WARNING); // one INFO line per request otherwise
     KubernetesMockServer server =
         new KubernetesMockServer(
             new Context(),

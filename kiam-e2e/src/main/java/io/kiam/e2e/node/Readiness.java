@@ -95,6 +95,8 @@ public final class Readiness {
 
     /** True when the server answers SERVING. */
     public boolean serving() {
+      // a channel that failed to connect waits out an exponential backoff: retry at once instead
+      channel.resetConnectBackoff();
       try {
         return HealthGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(2, TimeUnit.SECONDS)
