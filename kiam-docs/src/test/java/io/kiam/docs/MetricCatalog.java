@@ -1,0 +1,63 @@
+package io.kiam.docs;
+
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The metric families the daemons can expose: every name a metric builder registers in the main
+ * sources of the modules, plus the JVM and process metrics, taken from a registry that really
+ * registered them.
+ */
+final class MetricCatalog {
+  private static final Pattern BUILDER_NAME =
+      Pattern.compile("\\.name\\(\\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\"\\s*\\)");
+
+  /** Metrics Prometheus itself adds to every target. */
+  private static final Set<String> SCRAPE_METRICS = Set.of("up", "scrape_duration_seconds");
+
+  private MetricCatalog() {}
+
+  static Set<String> families() {
+    Set<String> out = new TreeSet<>(fromSources());
+    out.addAll(jvm());
+    SCRAPE_METRICS.forEach(name -> out.add(PromQlMetrics.family(name)));
+    return out;
+  }
+
+  /** Names the daemons' own code registers (kiam_...), found in their sources. */
+  static Set<String> fromSources() {
+    Set<String> out = new TreeSet<>();
+    for (String module : new String[] {"kiam-server", "kiam-agent", "kiam-common"}) {
+      Path sources = Repo.root().resolve(module).resolve("src/main/java");
+      if (!Files.isDirectory(sources)) {
+        continue;
+      }
+      for (Path file : Repo.files(sources, ".java")) {
+        Matcher m = BUILDER_NAME.matcher(Repo.read(file));
+        while (m.find()) {
+          out.add(PromQlMetrics.family(m.group(1)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** What MetricsEndpoint adds: JvmMetrics, registered and scraped for real. */
+  static Set<String> jvm() {
+    PrometheusRegistry registry = new PrometheusRegistry();
+    JvmMetrics.builder().register(registry);
+    Set<String> out = new TreeSet<>();
+    try (Stream<MetricSnapshot> snapshots = registry.scrape().stream()) {
+      snapshots.forEach(s -> out.add(PromQlMetrics.family(s.getMetadata().getPrometheusName())));
+    }
+    return out;
+  }
+}
