@@ -17,6 +17,6 @@ COPY --from=build /src/kiam-server/target/kiam-server.jar /opt/kiam/kiam-server.
 USER 65532:65532
 # gRPC for the agents, Prometheus metrics when enabled.
 EXPOSE 9610 9620
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError"
 # Flags come from the container's args (the chart); the health subcommand runs the same jar.
 ENTRYPOINT ["java", "-jar", "/opt/kiam/kiam-server.jar"]

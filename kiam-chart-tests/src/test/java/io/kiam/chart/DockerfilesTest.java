@@ -147,7 +147,7 @@ class DockerfilesTest {
 
     // the jar copied out of the build stage is the one the module's pom produces
     String workdir = build.last("WORKDIR");
-    String produced = workdir + "/" + module + "/target/" + finalName(module) + ".jar";
+    String produced = workdir + "/" + module + "/" + runnableJar(module);
     String copy = file.runtime().last("COPY");
     List<String> copyWords = List.of(copy.split("\\s+"));
     assertEquals(List.of("--from=build", produced, "/opt/kiam/" + module + ".jar"), copyWords);
@@ -164,8 +164,15 @@ class DockerfilesTest {
     return new KubernetesSerialization().unmarshal(json, List.class);
   }
 
-  private static String finalName(String module) throws Exception {
-    return xpath(module, "/project/build/finalName");
+  /** The shaded (runnable) jar the module's build writes, relative to the module. */
+  private static String runnableJar(String module) throws Exception {
+    String outputFile =
+        optionalXpath(module, "//plugin[artifactId='maven-shade-plugin']//outputFile");
+    if (!outputFile.isEmpty()) {
+      return outputFile.replace("${project.build.directory}", "target");
+    }
+    // without outputFile the shade plugin replaces the main artifact: target/<finalName>.jar
+    return "target/" + xpath(module, "/project/build/finalName") + ".jar";
   }
 
   private static String mainClass(String module) throws Exception {
@@ -173,13 +180,17 @@ class DockerfilesTest {
   }
 
   private static String xpath(String module, String expression) throws Exception {
+    String value = optionalXpath(module, expression);
+    assertTrue(!value.isEmpty(), module + "/pom.xml has " + expression);
+    return value;
+  }
+
+  private static String optionalXpath(String module, String expression) throws Exception {
     Document pom =
         DocumentBuilderFactory.newInstance()
             .newDocumentBuilder()
             .parse(REPO_ROOT.resolve(module).resolve("pom.xml").toFile());
-    String value = XPathFactory.newInstance().newXPath().evaluate(expression, pom).strip();
-    assertTrue(!value.isEmpty(), module + "/pom.xml has " + expression);
-    return value;
+    return XPathFactory.newInstance().newXPath().evaluate(expression, pom).strip();
   }
 
   private static String capitalized(String module) {

@@ -112,6 +112,8 @@ class ServerManifestTest {
       int jar = command.indexOf("-jar");
       assertEquals("/opt/kiam/kiam-server.jar", command.get(jar + 1));
       assertEquals("health", command.get(jar + 2));
+      // a second JVM in the server's container: keep it small so both fit the memory limit
+      assertTrue(command.subList(0, jar).contains("-Xmx32m"), command::toString);
       assertTrue(command.contains("--server-address=127.0.0.1:9610"), command::toString);
       assertTrue(command.contains("--cert=/etc/kiam/tls/tls.crt"), command::toString);
       // the probe's own deadline ends before the kubelet gives up on it
