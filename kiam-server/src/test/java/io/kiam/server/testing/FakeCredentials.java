@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A hand-written credentials source: issues made-up credentials for any request, or fails the roles
@@ -23,6 +26,14 @@ public final class FakeCredentials implements CredentialsSource {
   private final Map<String, StsFailure> failures = new ConcurrentHashMap<>();
   public final List<RoleRequest> requested = new CopyOnWriteArrayList<>();
   public final List<RoleRequest> prefetched = new CopyOnWriteArrayList<>();
+  /** Every prefetch, in order, for tests that wait for the next one. */
+  public final BlockingQueue<RoleRequest> prefetches = new LinkedBlockingQueue<>();
+  private volatile Duration delay = Duration.ZERO;
+
+  /** Answers every later request only after {@code delay} (a slow STS on a cache miss). */
+  public void delayAnswers(Duration delay) {
+    this.delay = delay;
+  }
 
   /** Every later request for the role fails with {@code failure}. */
   public void failRole(String roleArn, StsFailure failure) {
@@ -38,6 +49,7 @@ public final class FakeCredentials implements CredentialsSource {
   @Override
   public CompletableFuture<IssuedCredentials> prefetch(RoleRequest request) {
     prefetched.add(request);
+    prefetches.add(request);
     return answer(request);
   }
 
@@ -48,7 +60,7 @@ public final class FakeCredentials implements CredentialsSource {
     }
     Instant now = Instant.now();
     String account = request.roleArn().split(":")[4];
-    return CompletableFuture.completedFuture(
+    IssuedCredentials issued =
         new IssuedCredentials(
             "ASIAFAKE" + Math.abs(request.hashCode() % 100000),
             SECRET,
@@ -56,6 +68,11 @@ public final class FakeCredentials implements CredentialsSource {
             now.plus(Duration.ofHours(1)),
             now,
             account,
-            request.roleArn()));
+            request.roleArn());
+    if (delay.isZero()) {
+      return CompletableFuture.completedFuture(issued);
+    }
+    return CompletableFuture.supplyAsync(
+        () -> issued, CompletableFuture.delayedExecutor(delay.toMillis(), TimeUnit.MILLISECONDS));
   }
 }
