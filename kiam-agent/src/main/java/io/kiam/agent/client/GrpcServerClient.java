@@ -3,14 +3,14 @@ package io.kiam.agent.client;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ConnectivityState;
+import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
-import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
 import io.kiam.common.tls.ReloadingTls;
 import io.kiam.proto.v1.GetHealthRequest;
 import io.kiam.proto.v1.GetPodCredentialsRequest;
@@ -98,11 +98,12 @@ public final class GrpcServerClient implements ServerClient {
 
   /**
    * Asks servers for their health, one after another in round robin, until one says it serves or
-   * {@code maxAttempts} have answered; a failed call counts as "not serving".
+   * {@code maxAttempts} have answered, all within one call timeout; a failed call counts as "not
+   * serving".
    */
   @Override
   public CompletableFuture<Boolean> healthy() {
-    return askHealth(settings.maxAttempts());
+    return askHealth(settings.maxAttempts(), deadline());
   }
 
   /** The channel's connectivity (READY once a server is connected), for logs and tests. */
@@ -120,25 +121,31 @@ public final class GrpcServerClient implements ServerClient {
     }
   }
 
-  private CompletableFuture<Boolean> askHealth(int attemptsLeft) {
-    return call(KiamServiceGrpc.getGetHealthMethod(), GetHealthRequest.getDefaultInstance())
+  private CompletableFuture<Boolean> askHealth(int attemptsLeft, Deadline deadline) {
+    return call(
+            KiamServiceGrpc.getGetHealthMethod(), GetHealthRequest.getDefaultInstance(), deadline)
         .handle((response, failure) -> failure == null && response.getServing())
         .thenCompose(
             serving ->
-                serving || attemptsLeft <= 1
+                serving || attemptsLeft <= 1 || deadline.isExpired()
                     ? CompletableFuture.completedFuture(serving)
-                    : askHealth(attemptsLeft - 1));
+                    : askHealth(attemptsLeft - 1, deadline));
+  }
+
+  private Deadline deadline() {
+    return Deadline.after(settings.callTimeout().toNanos(), TimeUnit.NANOSECONDS);
   }
 
   private <Q, R> CompletableFuture<R> call(MethodDescriptor<Q, R> method, Q request) {
+    return call(method, request, deadline());
+  }
+
+  private <Q, R> CompletableFuture<R> call(
+      MethodDescriptor<Q, R> method, Q request, Deadline deadline) {
     String name = method.getBareMethodName();
     long start = System.nanoTime();
     CompletableFuture<R> result = new CompletableFuture<>();
-    ClientCall<Q, R> call =
-        channel.newCall(
-            method,
-            CallOptions.DEFAULT.withDeadlineAfter(
-                settings.callTimeout().toNanos(), TimeUnit.NANOSECONDS));
+    ClientCall<Q, R> call = channel.newCall(method, CallOptions.DEFAULT.withDeadline(deadline));
     ClientCalls.asyncUnaryCall(call, request, new Completion<>(result, name, start));
     // A caller that gives up (its HTTP client went away) frees the server call too.
     result.whenComplete(
@@ -150,7 +157,7 @@ public final class GrpcServerClient implements ServerClient {
     return result;
   }
 
-  private final class Completion<Q, R> implements ClientResponseObserver<Q, R> {
+  private final class Completion<R> implements StreamObserver<R> {
     private final CompletableFuture<R> result;
     private final String method;
     private final long start;
@@ -161,9 +168,6 @@ public final class GrpcServerClient implements ServerClient {
       this.method = method;
       this.start = start;
     }
-
-    @Override
-    public void beforeStart(ClientCallStreamObserver<Q> requestStream) {}
 
     @Override
     public void onNext(R response) {

@@ -45,7 +45,11 @@ public final class ProcessRunner implements CommandRunner {
       throw new TimeoutException(String.join(" ", full) + " did not finish within " + timeout);
     }
     try {
-      return new CommandResult(process.exitValue(), out.get(), err.get());
+      // A child that left the pipes open to a grandchild must not hang us either.
+      return new CommandResult(
+          process.exitValue(),
+          out.get(timeout.toMillis(), TimeUnit.MILLISECONDS),
+          err.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
     } catch (ExecutionException e) {
       throw new IOException("cannot read the output of " + String.join(" ", full), e.getCause());
     }
