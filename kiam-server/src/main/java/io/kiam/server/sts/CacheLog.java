@@ -46,15 +46,23 @@ final class CacheLog {
         .log("STS AssumeRole failed, will retry: {}", failure.getMessage());
   }
 
-  static void gaveUp(RoleRequest request, StsFailure failure, boolean keptCredentials) {
+  static void gaveUp(RoleRequest request, StsFailure failure) {
     log.atError()
         .addKeyValue("iam.role.arn", request.roleArn())
         .addKeyValue("sts.session.name", request.sessionName())
         .addKeyValue("sts.external.id", request.maskedExternalId())
         .addKeyValue("sts.error.code", failure.errorCode().orElse("none"))
         .addKeyValue("sts.failure", failure.kind())
-        .addKeyValue("credentials.kept", keptCredentials)
         .log("STS AssumeRole failed, giving up: {}", failure.getMessage());
+  }
+
+  static void servingThroughOutage(RoleRequest request, IssuedCredentials held) {
+    log.atWarn()
+        .addKeyValue("iam.role.arn", request.roleArn())
+        .addKeyValue("sts.session.name", request.sessionName())
+        .addKeyValue("credentials.access.key", held.accessKeyId())
+        .addKeyValue("credentials.expiration", held.expiration())
+        .log("could not refresh; serving the credentials held until they expire or STS answers");
   }
 
   static void dropped(RoleRequest request) {

@@ -7,15 +7,11 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,10 +36,9 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
   private final RoleUsage usage;
   private final CredentialCacheConfig config;
   private final Clock clock;
-  private final Backoff backoff;
   private final ConcurrentHashMap<RoleRequest, CacheEntry> entries = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timers;
-  private final ExecutorService calls;
+  private final StsCalls calls;
   private volatile boolean closed;
 
   /** A cache asking {@code gateway}, refreshing entries while {@code usage} says pods need them. */
@@ -52,15 +47,12 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
     this.usage = Objects.requireNonNull(usage, "usage");
     this.config = Objects.requireNonNull(config, "config");
     this.clock = config.clock();
-    this.backoff = new Backoff(config.backoffBase(), config.backoffCap());
     ScheduledThreadPoolExecutor timerPool =
-        new ScheduledThreadPoolExecutor(1, daemonThreads("kiam-sts-timer"));
+        new ScheduledThreadPoolExecutor(1, DaemonThreads.named("kiam-sts-timer"));
     // Each success replaces an entry's timer; without this cancelled ones linger for an hour.
     timerPool.setRemoveOnCancelPolicy(true);
     this.timers = timerPool;
-    // A fixed pool is the concurrency bound: queued fetches wait for a thread, not for STS.
-    this.calls =
-        Executors.newFixedThreadPool(config.maxConcurrentCalls(), daemonThreads("kiam-sts-call"));
+    this.calls = new StsCalls(gateway, config, timerPool);
   }
 
   @Override
@@ -68,7 +60,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
     Instant now = clock.instant();
     CacheEntry entry = entries.get(request);
     if (entry != null && entry.fresh(now)) {
-      if (entry.inFlight() == null && entry.refreshDue(now)) {
+      if (entry.inFlight() == null && entry.refreshDue(now) && !entry.failureRemembered(now)) {
         // The timer normally gets here first; a clock jump or a suspended VM did not let it.
         fetch(request, now);
       }
@@ -157,57 +149,22 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
             });
     if (started[0] != null) {
       CacheMetrics.CACHE_SIZE.set(entries.size());
-      submit(request, started[0], 1);
+      CompletableFuture<IssuedCredentials> shared = started[0];
+      calls.fetch(
+          request,
+          new StsCalls.Outcome() {
+            @Override
+            public void issued(IssuedCredentials credentials) {
+              succeeded(request, shared, credentials);
+            }
+
+            @Override
+            public void failed(StsFailure failure) {
+              giveUp(request, shared, failure);
+            }
+          });
     }
     return entry;
-  }
-
-  private void submit(RoleRequest request, CompletableFuture<IssuedCredentials> shared, int n) {
-    try {
-      calls.execute(() -> attempt(request, shared, n));
-    } catch (RejectedExecutionException e) {
-      giveUp(request, shared, closedFailure());
-    }
-  }
-
-  private void attempt(RoleRequest request, CompletableFuture<IssuedCredentials> shared, int n) {
-    if (closed) {
-      giveUp(request, shared, closedFailure());
-      return;
-    }
-    long start = System.nanoTime();
-    IssuedCredentials issued;
-    try {
-      issued = gateway.assumeRole(request, config.sessionDuration());
-    } catch (StsFailure failure) {
-      CacheMetrics.stsCall(CacheMetrics.outcome(failure), System.nanoTime() - start);
-      failed(request, shared, n, failure);
-      return;
-    } catch (RuntimeException e) {
-      StsFailure failure =
-          new StsFailure(
-              StsFailure.Kind.UNAVAILABLE,
-              null,
-              "AssumeRole of " + request.roleArn() + " failed unexpectedly: " + e,
-              e);
-      CacheMetrics.stsCall("unavailable", System.nanoTime() - start);
-      failed(request, shared, n, failure);
-      return;
-    }
-    CacheMetrics.stsCall("success", System.nanoTime() - start);
-    succeeded(request, shared, issued);
-  }
-
-  private void failed(
-      RoleRequest request, CompletableFuture<IssuedCredentials> shared, int n, StsFailure failure) {
-    if (failure.retryable() && n < config.maxAttempts() && !closed) {
-      Duration delay = backoff.delay(n);
-      if (schedule(() -> submit(request, shared, n + 1), delay) != null) {
-        CacheLog.retrying(request, failure, n, delay);
-        return;
-      }
-    }
-    giveUp(request, shared, failure);
   }
 
   private void succeeded(
@@ -217,13 +174,36 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
       return;
     }
     Instant now = clock.instant();
+    if (!issued.expiration().isAfter(now)) {
+      // Refreshing these would loop at once; the cause is nearly always this server's clock.
+      giveUp(
+          request,
+          shared,
+          new StsFailure(
+              StsFailure.Kind.UNAVAILABLE,
+              null,
+              "STS issued credentials for "
+                  + request.roleArn()
+                  + " expiring at "
+                  + issued.expiration()
+                  + ", already past by this server's clock ("
+                  + now
+                  + "); check the server's time synchronisation",
+              null));
+      return;
+    }
     CacheEntry entry =
         entries.compute(
             request,
             (key, old) -> {
               cancel(old);
               CacheEntry fresh = CacheEntry.issued(issued, now, config);
+              // Never sooner than the backoff base: very short-lived credentials must not turn
+              // the refresh timer into a loop of STS calls.
               Duration untilRefresh = Duration.between(now, fresh.refreshAt());
+              if (untilRefresh.compareTo(config.backoffBase()) < 0) {
+                untilRefresh = config.backoffBase();
+              }
               return fresh.withTimer(schedule(() -> refreshDue(request, issued), untilRefresh));
             });
     CacheMetrics.CACHE_SIZE.set(entries.size());
@@ -250,14 +230,16 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
                     failure, now.plus(memory), schedule(() -> forget(request), memory));
               }
               // Keep pausing longer between fetches while the outage lasts, up to the cap.
-              Duration pause = backoff.delay(config.maxAttempts() + current.giveUps());
+              Duration pause = calls.pauseAfter(current.giveUps() + 1);
               boolean keep = current.usable(now);
               IssuedCredentials held = current.current();
               Runnable next = keep ? () -> refreshDue(request, held) : () -> forget(request);
               return current.outage(failure, now.plus(pause), keep, schedule(next, pause));
             });
     CacheMetrics.CACHE_SIZE.set(entries.size());
-    CacheLog.gaveUp(request, failure, entry.current() != null);
+    if (entry.current() != null) {
+      CacheLog.servingThroughOutage(request, entry.current());
+    }
     shared.completeExceptionally(failure);
   }
 
@@ -342,7 +324,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
   public void close() {
     closed = true;
     timers.shutdownNow();
-    calls.shutdownNow();
+    calls.close();
     StsFailure failure = closedFailure();
     entries.values().stream()
         .map(CacheEntry::inFlight)
@@ -352,7 +334,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
     CacheMetrics.CACHE_SIZE.set(0);
   }
 
-  private static StsFailure closedFailure() {
+  static StsFailure closedFailure() {
     return new StsFailure(
         StsFailure.Kind.UNAVAILABLE,
         null,
@@ -363,14 +345,5 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
   @SuppressWarnings("unchecked")
   private static CompletableFuture<IssuedCredentials>[] newFutureSlot() {
     return new CompletableFuture[1];
-  }
-
-  private static ThreadFactory daemonThreads(String prefix) {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 }

@@ -288,9 +288,11 @@ class CredentialCacheTest {
     sts.failAlways(ScriptedGateway.denied());
 
     clock.advance(Duration.ofMinutes(26)); // refresh due; the refresh is refused
+    sts.hold();
     cache.credentials(APP).join();
     CompletableFuture<IssuedCredentials> refresh = cache.pending(APP);
     assertNotNull(refresh);
+    sts.release();
     assertThrows(ExecutionException.class, () -> refresh.get(5, TimeUnit.SECONDS));
 
     CompletableFuture<IssuedCredentials> refused = cache.credentials(APP);

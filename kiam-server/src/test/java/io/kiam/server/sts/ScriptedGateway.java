@@ -66,13 +66,14 @@ final class ScriptedGateway implements StsGateway {
 
   @Override
   public IssuedCredentials assumeRole(RoleRequest request, Duration sessionDuration) {
+    // Counted in flight before it is seen as made, so a test that saw n calls sees them all.
+    maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
     int n = calls.incrementAndGet();
     synchronized (this) {
       callNanos.add(System.nanoTime());
       requests.add(request);
       notifyAll();
     }
-    maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
     try {
       CountDownLatch g = gate;
       if (g != null && !g.await(10, TimeUnit.SECONDS)) {
