@@ -1,18 +1,17 @@
 package io.kiam.agent.metadata;
 
-import io.grpc.Status;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
- * The agent's Prometheus metrics; labels stay low-cardinality (route kinds and codes, never paths,
- * roles or IPs).
+ * The metadata server's Prometheus metrics; labels stay low-cardinality (route kinds and codes,
+ * never paths, roles or IPs). Server-call errors by code are the client's ({@code
+ * kiam_agent_server_call_errors_total}).
  */
 public final class AgentMetrics {
   private final Counter requests;
   private final Histogram latency;
-  private final Counter serverErrors;
   private final Counter blocked;
   private final Counter tokens;
 
@@ -34,13 +33,6 @@ public final class AgentMetrics {
             .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
             .withoutExemplars()
             .register(registry);
-    serverErrors =
-        Counter.builder()
-            .name("kiam_agent_server_call_errors_total")
-            .help("Failed calls to kiam-server, by gRPC status code")
-            .labelNames("code")
-            .withoutExemplars()
-            .register(registry);
     blocked =
         Counter.builder()
             .name("kiam_agent_blocked_requests_total")
@@ -58,10 +50,6 @@ public final class AgentMetrics {
   void answered(String route, int status, long nanos) {
     requests.labelValues(route, Integer.toString(status)).inc();
     latency.labelValues(route).observe(nanos / 1e9);
-  }
-
-  void serverError(Status.Code code) {
-    serverErrors.labelValues(code.name()).inc();
   }
 
   void blocked() {

@@ -18,11 +18,9 @@ final class CredentialRoutes {
   private static final Pattern ROLE_NAME = Pattern.compile("[\\w+=,.@-]{1,64}");
 
   private final ServerClient servers;
-  private final AgentMetrics metrics;
 
-  CredentialRoutes(ServerClient servers, AgentMetrics metrics) {
+  CredentialRoutes(ServerClient servers) {
     this.servers = servers;
-    this.metrics = metrics;
   }
 
   CompletableFuture<Reply> roleName(String ip) {
@@ -90,9 +88,7 @@ final class CredentialRoutes {
     return "pod " + pod + " has role '" + own + "', not '" + requested + "'";
   }
 
-  private Reply serverFailure(Throwable failure, String ip) {
-    Status status = Status.fromThrowable(failure);
-    metrics.serverError(status.getCode());
-    return ServerErrors.reply(status, ip);
+  private static Reply serverFailure(Throwable failure, String ip) {
+    return ServerErrors.reply(Status.fromThrowable(failure), ip);
   }
 }

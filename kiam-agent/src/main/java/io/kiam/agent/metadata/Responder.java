@@ -20,7 +20,7 @@ final class Responder {
 
   Responder(MetadataServices services) {
     this.services = services;
-    this.credentials = new CredentialRoutes(services.servers(), services.metrics());
+    this.credentials = new CredentialRoutes(services.servers());
   }
 
   CompletableFuture<Reply> answer(Route route, InetAddress caller, HttpHeaders headers) {
