@@ -47,6 +47,18 @@ public final class Logging {
     appender.setEncoder(encoder(format, context));
     appender.start();
 
+    // grpc-java logs through java.util.logging: route it into the same lines and format.
+    ch.qos.logback.classic.jul.LevelChangePropagator propagator =
+        new ch.qos.logback.classic.jul.LevelChangePropagator();
+    propagator.setContext(context);
+    propagator.setResetJUL(true);
+    propagator.start();
+    context.addListener(propagator);
+    if (!org.slf4j.bridge.SLF4JBridgeHandler.isInstalled()) {
+      org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+      org.slf4j.bridge.SLF4JBridgeHandler.install();
+    }
+
     ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(parsed);
     root.addAppender(appender);
