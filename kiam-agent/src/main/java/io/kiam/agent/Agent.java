@@ -22,6 +22,7 @@ import io.kiam.common.tls.ReloadingTls;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetSocketAddress;
@@ -97,7 +98,7 @@ public final class Agent implements AutoCloseable {
           .ifPresent(address -> metricsEndpoint = remember(MetricsEndpoint.start(address)));
       running = true;
       log.atInfo()
-          .addKeyValue("listen", server.address())
+          .addKeyValue("listen", NetUtil.toSocketAddressString(server.address()))
           .addKeyValue("server.address", config.serverAddress())
           .addKeyValue("iptables", config.iptables())
           .addKeyValue("require_imdsv2", config.requireImdsv2())

@@ -17,10 +17,19 @@ public final class AccessLog {
 
   private AccessLog() {}
 
+  /** Probes that pass are DEBUG: kubelet asks every few seconds and operators need not see it. */
+  private static LoggingEventBuilder level(Entry entry, int status) {
+    if (status >= 500) {
+      return log.atWarn();
+    }
+    boolean probe = entry.route().equals("ping") || entry.route().equals("health");
+    return probe && status == 200 ? log.atDebug() : log.atInfo();
+  }
+
   static void write(Entry entry, Reply reply, long nanos) {
     int status = reply.status().code();
     LoggingEventBuilder line =
-        (status >= 500 ? log.atWarn() : log.atInfo())
+        level(entry, status)
             .addKeyValue("pod.ip", entry.ip())
             .addKeyValue("http.method", entry.method())
             .addKeyValue("http.path", entry.path())

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +46,9 @@ public final class MetadataServer implements AutoCloseable {
           "cannot listen on " + bind + ": " + bound.cause().getMessage(), bound.cause());
     }
     MetadataServer server = new MetadataServer(bound.channel());
-    log.atInfo().addKeyValue("listen", server.address()).log("metadata server listening");
+    log.atInfo()
+        .addKeyValue("listen", NetUtil.toSocketAddressString(server.address()))
+        .log("metadata server listening");
     return server;
   }
 
