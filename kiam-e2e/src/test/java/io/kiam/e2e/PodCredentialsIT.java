@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiam.e2e.cluster.PodSpec;
+import io.kiam.e2e.metadata.NodeIdentity;
 import io.kiam.e2e.node.KiamNode;
 import io.kiam.e2e.node.NodePod;
 import io.kiam.e2e.probe.HttpResult;
@@ -54,6 +55,24 @@ class PodCredentialsIT {
     greedy = node.addPod(PodSpec.of("shop", "greedy", "admin"));
     plain = node.addPod(PodSpec.of("shop", "plain", null));
     locked = node.addPod(PodSpec.of("vault", "locked", "vault-reader"));
+  }
+
+  @Test
+  void controlTheNodesOwnMetadataIsLiveSoALeakWouldShow() {
+    // from the node itself (not through the pods' DNAT) the stand-in hands out the node's identity:
+    // the "no leak" checks of every case are not vacuous
+    List<HttpResult> own =
+        node.probes()
+            .http(
+                node.network().names().nodeNamespace(),
+                PodChecks.METADATA,
+                80,
+                List.of(
+                    "--token",
+                    PodChecks.CREDENTIALS + NodeIdentity.ROLE_NAME,
+                    "/latest/meta-data/iam/info"));
+    assertTrue(own.get(1).text().contains(NodeIdentity.ACCESS_KEY_ID), own::toString);
+    assertTrue(own.get(2).text().contains(NodeIdentity.LEAK_MARKER), own::toString);
   }
 
   @Test
@@ -162,7 +181,7 @@ class PodCredentialsIT {
   @Test
   void case8UserDataIamInfoAndPathTricksReturnNothingOfTheNodes() {
     checks.awaitRole(checkout, "shop-checkout", SETTLE);
-    String nodeRole = io.kiam.e2e.metadata.NodeIdentity.ROLE_NAME;
+    String nodeRole = NodeIdentity.ROLE_NAME;
 
     List<HttpResult> results =
         checks.http(
