@@ -15,6 +15,7 @@ final class CacheMetrics {
           .name("kiam_sts_assume_role_calls_total")
           .help("STS AssumeRole calls by outcome")
           .labelNames("outcome")
+          .withoutExemplars()
           .register();
 
   static final Histogram STS_LATENCY =
@@ -23,6 +24,7 @@ final class CacheMetrics {
           .help("Time an STS AssumeRole call took, failures included")
           .classicOnly()
           .classicUpperBounds(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+          .withoutExemplars()
           .register();
 
   static final Counter CACHE_REQUESTS =
@@ -33,6 +35,8 @@ final class CacheMetrics {
                   + " the guaranteed lifetime, STS failing), remembered (a recent refusal answered"
                   + " from memory)")
           .labelNames("result")
+          // No traces to link to, and the hit path should not pay for sampling them.
+          .withoutExemplars()
           .register();
 
   static final Gauge CACHE_SIZE =
