@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class Logging {
   /** Time, level, logger, message, then key=value pairs: greppable by an operator at 3 a.m. */
   static final String TEXT_PATTERN =
-      "%d{yyyy-MM-dd'T'HH:mm:ss.SSSX,UTC} %-5level [%thread] %logger{0} - %msg%kvp{NONE}%n%ex";
+      "%d{yyyy-MM-dd'T'HH:mm:ss.SSSX,UTC} %-5level [%thread] %logger{0} - %msg %kvp{NONE}%n%ex";
 
   private Logging() {}
 

@@ -41,6 +41,8 @@ class LoggingTest {
     assertTrue(out.contains("credentials issued"), out);
     assertTrue(out.contains("pod.namespace=\"shop\"") || out.contains("pod.namespace=shop"), out);
     assertTrue(out.contains("pod.name"), out);
+    assertTrue(
+        out.contains("credentials issued pod.namespace="), "message and pairs apart: " + out);
   }
 
   @Test
