@@ -32,24 +32,35 @@ public final class HealthCommand implements Callable<Integer> {
 
   @Option(
       names = "--server-address",
+      paramLabel = "HOST:PORT",
       defaultValue = "127.0.0.1:9610",
       description = "The server to check, HOST:PORT (default: ${DEFAULT-VALUE}).")
   InetSocketAddress serverAddress;
 
-  @Option(names = "--cert", required = true, description = "Client certificate (PEM).")
+  @Option(
+      names = "--cert",
+      paramLabel = "FILE",
+      required = true,
+      description = "Client certificate (PEM).")
   Path cert;
 
-  @Option(names = "--key", required = true, description = "Client private key (PEM).")
+  @Option(
+      names = "--key",
+      paramLabel = "FILE",
+      required = true,
+      description = "Client private key (PEM).")
   Path key;
 
   @Option(
       names = "--ca",
+      paramLabel = "FILE",
       required = true,
       description = "CA that signed the server's certificate (PEM).")
   Path ca;
 
   @Option(
       names = "--timeout",
+      paramLabel = "DURATION",
       defaultValue = "2s",
       description = "How long to wait for the answer (default: ${DEFAULT-VALUE}).")
   Duration timeout;

@@ -1,6 +1,7 @@
 package io.kiam.server;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kiam.common.cli.DurationConverter;
 import io.kiam.common.metrics.MetricsEndpoint;
 import io.kiam.common.tls.ReloadingTls;
 import io.kiam.server.events.KubernetesPodEvents;
@@ -57,6 +58,7 @@ public final class KiamServer implements AutoCloseable {
   private final PrometheusRegistry registry;
   private final boolean recordEvents;
   private final String instance;
+  private final AutoCloseable alsoClose;
 
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
@@ -81,6 +83,7 @@ public final class KiamServer implements AutoCloseable {
     this.registry = b.registry;
     this.recordEvents = b.recordEvents;
     this.instance = b.instance;
+    this.alsoClose = b.alsoClose;
   }
 
   /** A builder for the given settings. */
@@ -147,6 +150,7 @@ public final class KiamServer implements AutoCloseable {
 
     health = new ServerHealth();
     GrpcMetrics metrics = new GrpcMetrics(registry);
+    started.push(metrics);
     KiamGrpcService service =
         new KiamGrpcService(
             pods,
@@ -176,9 +180,8 @@ public final class KiamServer implements AutoCloseable {
           }
         });
     log.atInfo()
-        .addKeyValue("bind", config.bind())
-        .addKeyValue("grpc.port", grpc.port())
-        .addKeyValue("pod.wait", config.podWait())
+        .addKeyValue("bind", config.bind().getHostString() + ":" + grpc.port())
+        .addKeyValue("pod.wait", DurationConverter.format(config.podWait()))
         .log("kiam-server started; NOT_SERVING until the pod and namespace caches sync");
   }
 
@@ -240,27 +243,36 @@ public final class KiamServer implements AutoCloseable {
     if (ownsClient) {
       client.close();
     }
+    try {
+      alsoClose.close();
+    } catch (Exception e) {
+      log.warn("stopping a part of kiam-server failed: {}", e.toString());
+    }
     if (any) {
       log.info("kiam-server stopped");
     }
   }
 
   private void registerGauges() {
-    GaugeWithCallback.builder()
-        .name("kiam_server_pods")
-        .help("Pods in the server's cache (all phases)")
-        .callback(cb -> cb.call(pods.size()))
-        .register(registry);
-    GaugeWithCallback.builder()
-        .name("kiam_server_pod_ips_indexed")
-        .help("IP addresses that map to at least one live pod")
-        .callback(cb -> cb.call(pods.indexedIps()))
-        .register(registry);
-    GaugeWithCallback.builder()
-        .name("kiam_server_role_requests_in_use")
-        .help("Distinct (role, session name, external id) requests that live pods map to")
-        .callback(cb -> cb.call(usage.distinctRequests()))
-        .register(registry);
+    gauge("kiam_server_pods", "Pods in the server's cache (all phases)", pods::size);
+    gauge(
+        "kiam_server_pod_ips_indexed",
+        "IP addresses that map to at least one live pod",
+        pods::indexedIps);
+    gauge(
+        "kiam_server_role_requests_in_use",
+        "Distinct (role, session name, external id) requests that live pods map to",
+        usage::distinctRequests);
+  }
+
+  private void gauge(String name, String help, java.util.function.IntSupplier value) {
+    GaugeWithCallback gauge =
+        GaugeWithCallback.builder()
+            .name(name)
+            .help(help)
+            .callback(cb -> cb.call(value.getAsInt()))
+            .register(registry);
+    started.push(() -> registry.unregister(gauge));
   }
 
   private static void shutdownExecutor(ExecutorService executor) throws InterruptedException {
@@ -282,6 +294,7 @@ public final class KiamServer implements AutoCloseable {
     private PrometheusRegistry registry = PrometheusRegistry.defaultRegistry;
     private boolean recordEvents = true;
     private String instance = "kiam-server";
+    private AutoCloseable alsoClose = () -> {};
 
     private Builder(ServerConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -337,6 +350,12 @@ public final class KiamServer implements AutoCloseable {
     /** The name this server reports Events under (its host name in production). */
     public Builder instance(String instance) {
       this.instance = instance;
+      return this;
+    }
+
+    /** Something the server closes last, after the credentials source (main's STS gateway). */
+    public Builder closeLast(AutoCloseable resource) {
+      this.alsoClose = Objects.requireNonNull(resource, "resource");
       return this;
     }
 

@@ -37,35 +37,42 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "kiam-server 0.1.0",
     subcommands = {HealthCommand.class, ExplainCommand.class},
-    description = {
-      "Watches pods and namespaces, applies the iam.amazonaws.com role policy, keeps STS",
-      "credentials cached ahead of need, and answers kiam-agents over gRPC with mutual TLS."
-    })
+    description =
+        "Watches pods and namespaces, applies the iam.amazonaws.com role policy, keeps STS"
+            + " credentials cached ahead of need, and answers kiam-agents over gRPC with mutual"
+            + " TLS.")
 public final class ServerCommand implements Callable<Integer> {
   @Option(
       names = "--bind",
+      paramLabel = "HOST:PORT",
       defaultValue = ServerConfig.DEFAULT_BIND,
       description = "gRPC listen address (default: ${DEFAULT-VALUE}).")
   InetSocketAddress bind;
 
   @Option(
       names = "--kubeconfig",
+      paramLabel = "FILE",
       description = "kubeconfig file (default: in-cluster, else the usual kubeconfig).")
   Path kubeconfig;
 
-  @Option(names = "--cert", description = "Server certificate (PEM). Required.")
+  @Option(
+      names = "--cert",
+      paramLabel = "FILE",
+      description = "Server certificate (PEM). Required.")
   Path cert;
 
-  @Option(names = "--key", description = "Server private key (PEM). Required.")
+  @Option(names = "--key", paramLabel = "FILE", description = "Server private key (PEM). Required.")
   Path key;
 
   @Option(
       names = "--ca",
+      paramLabel = "FILE",
       description = "CA that signs agents' client certificates (PEM). Required.")
   Path ca;
 
   @Option(
       names = "--role-base-arn",
+      paramLabel = "ARN",
       description = "Base ARN for role names, e.g. arn:aws:iam::123456789012:role/.")
   String roleBaseArn;
 
@@ -76,23 +83,27 @@ public final class ServerCommand implements Callable<Integer> {
 
   @Option(
       names = "--assume-role-arn",
+      paramLabel = "ARN",
       defaultValue = "",
       description = "Role kiam-server assumes before assuming pods' roles (empty: none).")
   String assumeRoleArn;
 
   @Option(
       names = "--region",
+      paramLabel = "REGION",
       defaultValue = "${env:AWS_REGION:-us-east-1}",
       description = "AWS region of the STS endpoint (default: $AWS_REGION, else us-east-1).")
   String region;
 
   @Option(
       names = "--sts-endpoint",
+      paramLabel = "URL",
       description = "STS endpoint URL (regional or VPC endpoint; default: the region's).")
   URI stsEndpoint;
 
   @Option(
       names = "--session",
+      paramLabel = "SUFFIX",
       defaultValue = ServerConfig.DEFAULT_SESSION,
       description =
           "Default session-name suffix: sessions are kiam-SUFFIX (default: ${DEFAULT-VALUE}).")
@@ -100,6 +111,7 @@ public final class ServerCommand implements Callable<Integer> {
 
   @Option(
       names = "--session-duration",
+      paramLabel = "DURATION",
       defaultValue = "60m",
       description =
           "Lifetime of the credentials asked of STS, 15m..12h (default: ${DEFAULT-VALUE}).")
@@ -107,40 +119,45 @@ public final class ServerCommand implements Callable<Integer> {
 
   @Option(
       names = "--session-refresh",
-      description = {
-        "Lifetime served credentials keep at least; refreshed before they fall below it.",
-        "Must be less than --session-duration (default: 30m, or half a shorter session)."
-      })
+      paramLabel = "DURATION",
+      description =
+          "Lifetime served credentials keep at least; refreshed before they fall below it."
+              + " Must be less than --session-duration (default: 30m, or half a shorter"
+              + " session).")
   Duration sessionRefresh;
 
   @Option(
       names = "--pod-wait",
+      paramLabel = "DURATION",
       defaultValue = "300ms",
-      description = {
-        "How long a request for an IP not yet in the cache waits for the pod watch",
-        "(a pod that just started), 0..900ms (default: ${DEFAULT-VALUE})."
-      })
+      description =
+          "How long a request for an IP not yet in the cache waits for the pod watch (a pod"
+              + " that just started), 0..900ms (default: ${DEFAULT-VALUE}).")
   Duration podWait;
 
   @Option(
       names = "--prometheus-listen-addr",
+      paramLabel = "HOST:PORT",
       description = "Serve Prometheus metrics on HOST:PORT/metrics (default: off).")
   InetSocketAddress prometheusListen;
 
   @Option(
       names = "--log-format",
+      paramLabel = "text|json",
       defaultValue = "text",
       description = "Log format: text or json (default: ${DEFAULT-VALUE}).")
   LogFormat logFormat;
 
   @Option(
       names = "--level",
+      paramLabel = "LEVEL",
       defaultValue = "info",
       description = "Log level: trace, debug, info, warn, error (default: ${DEFAULT-VALUE}).")
   String level;
 
   @Option(
       names = "--shutdown-grace",
+      paramLabel = "DURATION",
       defaultValue = "5s",
       description =
           "On SIGTERM, how long in-flight calls get to finish (default: ${DEFAULT-VALUE}).")
@@ -173,11 +190,29 @@ public final class ServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ServerConfig config = config();
+    Logging.configure(config.logFormat(), config.level());
+    KiamServer server = production(config);
+    Thread hook = new Thread(server::close, "kiam-server-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      server.start();
+    } catch (RuntimeException e) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      server.close();
+      throw e;
+    }
+    server.awaitClosed();
+    return 0;
+  }
+
+  /**
+   * The server as main runs it: the API server from --kubeconfig, STS through the SDK and the
+   * credential cache, roles resolved against the base ARN.
+   */
+  static KiamServer production(ServerConfig config) {
     CredentialCacheConfig cacheConfig =
         CredentialCacheConfig.defaults()
             .withSession(config.sessionDuration(), config.sessionRefresh());
-    Logging.configure(config.logFormat(), config.level());
-
     ArnResolver resolver = new DefaultArnResolver(baseArn(config));
     SessionNames sessionNames = new SessionNames(config.session());
     SdkStsGateway gateway =
@@ -186,32 +221,20 @@ public final class ServerCommand implements Callable<Integer> {
             config.stsEndpoint(),
             config.assumeRoleArn(),
             StsGateways.DEFAULT_CALL_TIMEOUT);
-    KiamServer server =
-        KiamServer.builder(config)
-            .ownedKubernetesClient(kubernetesClient(config))
-            .arnResolver(resolver)
-            .sessionNamer(
-                (annotation, suffix) -> sessionNames.forPod(Optional.ofNullable(annotation)))
-            .credentials(usage -> new CredentialCache(gateway, usage, cacheConfig))
-            .instance(hostName())
-            .build();
-    Thread hook =
-        new Thread(
-            () -> {
-              server.close();
-              gateway.close();
-            },
-            "kiam-server-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
     try {
-      server.start();
+      return KiamServer.builder(config)
+          .ownedKubernetesClient(kubernetesClient(config))
+          .arnResolver(resolver)
+          .sessionNamer(
+              (annotation, suffix) -> sessionNames.forPod(Optional.ofNullable(annotation)))
+          .credentials(usage -> new CredentialCache(gateway, usage, cacheConfig))
+          .instance(hostName())
+          .closeLast(gateway)
+          .build();
     } catch (RuntimeException e) {
-      Runtime.getRuntime().removeShutdownHook(hook);
       gateway.close();
       throw e;
     }
-    server.awaitClosed();
-    return 0;
   }
 
   private static String baseArn(ServerConfig config) {

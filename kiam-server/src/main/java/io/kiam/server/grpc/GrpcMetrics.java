@@ -6,13 +6,15 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 
 /** The gRPC side's Prometheus metrics: calls by method and code, latency, decisions by outcome. */
-public final class GrpcMetrics {
+public final class GrpcMetrics implements AutoCloseable {
+  private final PrometheusRegistry registry;
   private final Counter calls;
   private final Histogram latency;
   private final Counter decisions;
 
   /** Registers the metrics with {@code registry} (the default one in production). */
   public GrpcMetrics(PrometheusRegistry registry) {
+    this.registry = registry;
     calls =
         Counter.builder()
             .name("kiam_server_grpc_calls_total")
@@ -34,6 +36,14 @@ public final class GrpcMetrics {
             .help("Credential requests decided, by outcome")
             .labelNames("outcome")
             .register(registry);
+  }
+
+  /** Removes the metrics from the registry, so a later server in the same JVM can register. */
+  @Override
+  public void close() {
+    registry.unregister(calls);
+    registry.unregister(latency);
+    registry.unregister(decisions);
   }
 
   void call(String method, String code, long nanos) {
