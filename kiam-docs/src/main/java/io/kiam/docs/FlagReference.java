@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
@@ -96,17 +97,19 @@ public final class FlagReference {
       default ->
           type.isEnum()
               ? String.join("|", enumNames(type))
-              : label
-                  .substring(1, label.length() - 1)
-                  .replaceAll("([a-z])([A-Z])", "$1_$2")
-                  .toUpperCase(java.util.Locale.ROOT);
+              // From the flag, not the field: --host-interface IFACE, not HOST_INTERFACES.
+              : option
+                  .longestName()
+                  .replaceFirst("^-+", "")
+                  .replace('-', '_')
+                  .toUpperCase(Locale.ROOT);
     };
   }
 
   private static List<String> enumNames(Class<?> type) {
     List<String> names = new ArrayList<>();
     for (Object constant : type.getEnumConstants()) {
-      names.add(constant.toString().toLowerCase(java.util.Locale.ROOT));
+      names.add(constant.toString().toLowerCase(Locale.ROOT));
     }
     return names;
   }

@@ -3,6 +3,7 @@ package io.kiam.docs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kiam.agent.AgentCommand;
 import io.kiam.common.cli.KiamCli;
 import io.kiam.server.ServerCommand;
 import java.io.IOException;
@@ -29,6 +30,7 @@ class FlagReferenceTest {
   private static Map<String, CommandLine> daemons() {
     Map<String, CommandLine> out = new LinkedHashMap<>();
     out.put("server", KiamCli.commandLine("kiam-server", new ServerCommand()));
+    out.put("agent", KiamCli.commandLine("kiam-agent", new AgentCommand()));
     return out;
   }
 

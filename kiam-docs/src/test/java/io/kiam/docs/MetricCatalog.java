@@ -17,8 +17,12 @@ import java.util.stream.Stream;
  * registered them.
  */
 final class MetricCatalog {
-  private static final Pattern BUILDER_NAME =
-      Pattern.compile("\\.name\\(\\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\"\\s*\\)");
+  /**
+   * A metric builder's {@code .name("...")}, or any string literal that looks like one of our
+   * metric names (registration helpers take the name as a plain argument).
+   */
+  private static final Pattern METRIC_NAME =
+      Pattern.compile("\\.name\\(\\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\"\\s*\\)|\"(kiam_[a-z0-9_]+)\"");
 
   /** Metrics Prometheus itself adds to every target. */
   private static final Set<String> SCRAPE_METRICS = Set.of("up", "scrape_duration_seconds");
@@ -41,9 +45,9 @@ final class MetricCatalog {
         continue;
       }
       for (Path file : Repo.files(sources, ".java")) {
-        Matcher m = BUILDER_NAME.matcher(Repo.read(file));
+        Matcher m = METRIC_NAME.matcher(Repo.read(file));
         while (m.find()) {
-          out.add(PromQlMetrics.family(m.group(1)));
+          out.add(PromQlMetrics.family(m.group(1) != null ? m.group(1) : m.group(2)));
         }
       }
     }
