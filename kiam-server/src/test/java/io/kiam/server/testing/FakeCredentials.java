@@ -8,9 +8,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +26,10 @@ public final class FakeCredentials implements CredentialsSource {
   private final Map<String, StsFailure> failures = new ConcurrentHashMap<>();
   public final List<RoleRequest> requested = new CopyOnWriteArrayList<>();
   public final List<RoleRequest> prefetched = new CopyOnWriteArrayList<>();
+
   /** Every prefetch, in order, for tests that wait for the next one. */
   public final BlockingQueue<RoleRequest> prefetches = new LinkedBlockingQueue<>();
+
   private volatile Duration delay = Duration.ZERO;
 
   /** Answers every later request only after {@code delay} (a slow STS on a cache miss). */
