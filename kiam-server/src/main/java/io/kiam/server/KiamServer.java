@@ -142,7 +142,15 @@ public final class KiamServer implements AutoCloseable {
       started.push(closeable);
     }
     pods.addListener(usage);
-    pods.addListener(new Prefetcher(roleRequests, namespaces, credentials, events));
+    Prefetcher prefetcher = new Prefetcher(roleRequests, namespaces, credentials, events);
+    pods.addListener(prefetcher);
+    namespaces.onPermissionChange(
+        ns -> {
+          // During the initial list the sync pass below covers every pod at once.
+          if (caches.synced()) {
+            prefetcher.prefetchAll(pods.pods().filter(p -> p.namespace().equals(ns.name())));
+          }
+        });
     registerGauges();
 
     caches = new KubernetesCaches(client, pods, namespaces);
@@ -172,7 +180,14 @@ public final class KiamServer implements AutoCloseable {
       started.push(metricsEndpoint);
     }
 
-    synced = caches.start().thenRun(health::serving);
+    synced =
+        caches
+            .start()
+            .thenRun(
+                () -> {
+                  prefetcher.prefetchAll(pods.pods());
+                  health.serving();
+                });
     synced.whenComplete(
         (ok, failure) -> {
           if (failure != null) {

@@ -247,6 +247,42 @@ class KiamServerIT {
   }
 
   @Test
+  void podsThatExistedBeforeStartAndPodsInANewlyPermittedNamespaceArePrefetched() throws Exception {
+    client
+        .pods()
+        .inNamespace("shop")
+        .resource(running("shop", "old", "10.4.0.4", "shop-old"))
+        .create();
+    client.namespaces().resource(namespace("later", null)).create();
+    client
+        .pods()
+        .inNamespace("later")
+        .resource(running("later", "app", "10.4.0.5", "later-app"))
+        .create();
+    server =
+        build(
+            config(new InetSocketAddress("127.0.0.1", 0), Optional.empty()),
+            new PrometheusRegistry());
+    server.start();
+    server.synced().get(20, TimeUnit.SECONDS);
+
+    assertEquals(BASE + "shop-old", credentials.prefetches.poll(10, TimeUnit.SECONDS).roleArn());
+    assertTrue(credentials.prefetched.stream().noneMatch(r -> r.roleArn().endsWith("later-app")));
+
+    client
+        .namespaces()
+        .withName("later")
+        .edit(
+            n -> {
+              n.getMetadata()
+                  .setAnnotations(java.util.Map.of("iam.amazonaws.com/permitted", "later-.*"));
+              return n;
+            });
+
+    assertEquals(BASE + "later-app", credentials.prefetches.poll(10, TimeUnit.SECONDS).roleArn());
+  }
+
+  @Test
   void closeTurnsHealthNotServingAndLetsInFlightCallsFinish() throws Exception {
     server =
         build(

@@ -4,9 +4,12 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -15,6 +18,15 @@ import java.util.stream.Stream;
  */
 public final class NamespaceStore implements ItemStore<Namespace>, NamespaceFinder {
   private final ConcurrentHashMap<String, NamespaceInfo> byName = new ConcurrentHashMap<>();
+  private final List<Consumer<NamespaceInfo>> listeners = new CopyOnWriteArrayList<>();
+
+  /**
+   * Tells {@code listener} (on the informer's thread; it must not block) about every namespace that
+   * appears or whose permitted expression changes.
+   */
+  public void onPermissionChange(Consumer<NamespaceInfo> listener) {
+    listeners.add(listener);
+  }
 
   @Override
   public Optional<NamespaceInfo> findNamespace(String name) {
@@ -45,7 +57,11 @@ public final class NamespaceStore implements ItemStore<Namespace>, NamespaceFind
     } else {
       info = NamespaceInfo.of(meta.getName(), permitted, meta.getResourceVersion());
     }
-    return skeleton(byName.put(key, info));
+    NamespaceInfo previous = byName.put(key, info);
+    if (previous == null || !java.util.Objects.equals(previous.permitted(), permitted)) {
+      listeners.forEach(l -> l.accept(info));
+    }
+    return skeleton(previous);
   }
 
   @Override

@@ -12,6 +12,7 @@ import io.kiam.server.sts.RoleRequest;
 import io.kiam.server.sts.StsFailure;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +49,19 @@ public final class Prefetcher implements PodListener {
     if (!appeared && after.sameRoleRequest(before)) {
       return;
     }
+    prefetchIfPermitted(after);
+  }
+
+  /**
+   * Prefetches for every live annotated pod given: once the caches have synced (pods listed before
+   * their namespace arrived were not yet known to be permitted) and when a namespace's permission
+   * changes.
+   */
+  public void prefetchAll(Stream<PodInfo> pods) {
+    pods.filter(p -> p.live() && p.hasRole()).forEach(this::prefetchIfPermitted);
+  }
+
+  private void prefetchIfPermitted(PodInfo after) {
     Decision decision =
         RolePolicy.decide(
             after, namespaces.findNamespace(after.namespace()), after.role(), requests.resolver());
