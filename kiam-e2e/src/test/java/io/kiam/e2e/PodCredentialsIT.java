@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiam.e2e.cluster.PodSpec;
 import io.kiam.e2e.metadata.NodeIdentity;
+import io.kiam.e2e.net.Commands;
 import io.kiam.e2e.node.KiamNode;
 import io.kiam.e2e.node.NodePod;
 import io.kiam.e2e.probe.HttpResult;
@@ -73,6 +74,9 @@ class PodCredentialsIT {
                     "/latest/meta-data/iam/info"));
     assertTrue(own.get(1).text().contains(NodeIdentity.ACCESS_KEY_ID), own::toString);
     assertTrue(own.get(2).text().contains(NodeIdentity.LEAK_MARKER), own::toString);
+    // and the machine's own namespace has no route of ours for it
+    String machineRoutes = Commands.run("ip", "route", "show", "table", "all");
+    assertFalse(machineRoutes.contains(PodChecks.METADATA), machineRoutes);
   }
 
   @Test
