@@ -152,8 +152,7 @@ public final class ExplainCommand implements Callable<Integer> {
       found = client.pods().inNamespace(namespace).withName(pod).get();
       ns = found == null ? null : client.namespaces().withName(namespace).get();
     } catch (KubernetesClientException e) {
-      err.println(
-          "explain: cannot read pod " + namespace + "/" + pod + ": " + oneLine(e.getMessage()));
+      err.println("explain: cannot read pod " + namespace + "/" + pod + ": " + describe(e));
       err.flush();
       return ExitCode.ERROR.code();
     }
@@ -206,16 +205,31 @@ public final class ExplainCommand implements Callable<Integer> {
   }
 
   private KubernetesClient kubernetes() {
+    Config config;
     if (kubeconfig == null) {
-      return new KubernetesClientBuilder().build();
+      config = Config.autoConfigure(null);
+    } else {
+      try {
+        // Read as the server reads its --kubeconfig, so both see the same cluster and user.
+        config = Config.fromKubeconfig(Files.readString(kubeconfig));
+      } catch (IOException e) {
+        throw new UncheckedIOException("--kubeconfig: cannot read " + kubeconfig, e);
+      }
     }
-    try {
-      // Read as the server reads its --kubeconfig, so both see the same cluster and user.
-      String text = Files.readString(kubeconfig);
-      return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(text)).build();
-    } catch (IOException e) {
-      throw new UncheckedIOException("--kubeconfig: cannot read " + kubeconfig, e);
+    // A person is waiting: one try, not the daemon's patient backoff (40 s against a dead server).
+    config.setRequestRetryBackoffLimit(0);
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  /** fabric8's message names the operation; the cause says what actually went wrong. */
+  private static String describe(KubernetesClientException e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
     }
+    String why =
+        root == e ? "" : " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+    return oneLine(e.getMessage() + why);
   }
 
   private static String oneLine(String message) {

@@ -216,6 +216,36 @@ class ExplainCommandTest {
   }
 
   @Test
+  void unreachableApiServerExitsErrorQuicklyWithTheCause() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    Path dead =
+        java.nio.file.Files.writeString(
+            dir.resolve("dead-kubeconfig"),
+            java.nio.file.Files.readString(kubeconfig)
+                .replaceAll("server: http://[^\\s]+", "server: http://127.0.0.1:" + closedPort));
+    long start = System.nanoTime();
+    Run run =
+        Run.of(
+            new ExplainCommand(NO_STS, NO_IMDS),
+            "--kubeconfig",
+            dead.toString(),
+            "-n",
+            "my-application",
+            "--pod",
+            "user-checkout-server",
+            "--role-base-arn",
+            BASE);
+    long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+    assertEquals(ExitCode.ERROR.code(), run.exitCode(), run.toString());
+    assertTrue(run.err().contains("explain: cannot read pod my-application/user-checkout-server"));
+    assertTrue(run.err().contains("Connect"), "the cause should be named: " + run);
+    assertTrue(seconds < 10, "took " + seconds + "s: explain must not retry like a daemon");
+  }
+
+  @Test
   void helpListsEveryExitCode() {
     Run run = Run.of(new ExplainCommand(NO_STS, NO_IMDS), "--help");
     assertEquals(0, run.exitCode(), run.toString());
