@@ -6,6 +6,8 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
+import io.kiam.common.logging.LogFormat;
+import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.ReloadingTls;
 import io.kiam.common.tls.TlsFiles;
 import java.io.PrintWriter;
@@ -70,6 +72,8 @@ public final class HealthCommand implements Callable<Integer> {
     if (timeout.isZero() || timeout.isNegative()) {
       throw new IllegalArgumentException("--timeout: must be positive");
     }
+    // A probe prints one line; the libraries' start-up chatter would bury it.
+    Logging.configure(LogFormat.TEXT, "warn");
     ReloadingTls tls = ReloadingTls.load(new TlsFiles(cert, key, ca));
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();

@@ -63,6 +63,7 @@ public final class KiamServer implements AutoCloseable {
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private boolean starting;
+  private volatile boolean closing;
   private ServerHealth health;
   private GrpcServer grpc;
   private KubernetesCaches caches;
@@ -190,7 +191,7 @@ public final class KiamServer implements AutoCloseable {
                 });
     synced.whenComplete(
         (ok, failure) -> {
-          if (failure != null) {
+          if (failure != null && closed.getCount() > 0 && !closing) {
             log.error("pod and namespace caches did not sync; staying NOT_SERVING", failure);
           }
         });
@@ -239,6 +240,7 @@ public final class KiamServer implements AutoCloseable {
   /** NOT_SERVING first, then stops accepting, lets in-flight calls finish, and stops the rest. */
   @Override
   public void close() {
+    closing = true;
     synchronized (this) {
       closeStarted();
     }
