@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,7 @@ public final class PodConverter {
     String serviceAccount = spec == null ? null : spec.getServiceAccountName();
     String phase = status == null ? null : status.getPhase();
     return new PodInfo(
-        meta.getUid() == null ? "" : meta.getUid(),
+        identity(pod),
         pool.share(meta.getNamespace() == null ? "" : meta.getNamespace()),
         meta.getName() == null ? "" : meta.getName(),
         ips(status),
@@ -39,6 +40,15 @@ public final class PodConverter {
         annotations.get(KiamAnnotations.EXTERNAL_ID),
         pool.share(serviceAccount),
         meta.getResourceVersion());
+  }
+
+  /**
+   * The pod's identity in the store: its uid, or namespace/name for the rare pod without one (a
+   * uid-less pod must not collide with every other).
+   */
+  public static String identity(Pod pod) {
+    String uid = pod.getMetadata().getUid();
+    return uid == null || uid.isEmpty() ? Cache.metaNamespaceKeyFunc(pod) : uid;
   }
 
   /**

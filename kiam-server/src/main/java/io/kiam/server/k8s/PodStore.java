@@ -1,7 +1,6 @@
 package io.kiam.server.k8s;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -106,7 +105,7 @@ public final class PodStore implements ItemStore<Pod>, PodFinder {
 
   @Override
   public String getKey(Pod pod) {
-    return Cache.metaUidKeyFunc(pod);
+    return PodConverter.identity(pod);
   }
 
   @Override

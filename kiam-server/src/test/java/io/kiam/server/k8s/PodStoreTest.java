@@ -237,4 +237,14 @@ class PodStoreTest {
 
     assertTrue(answer.isDone());
   }
+
+  @Test
+  void podsWithoutUidDoNotCollide() {
+    put(pod("a", "one").uid(null).ip("10.0.3.1").phase("Running").build());
+    put(pod("a", "two").uid(null).ip("10.0.3.2").phase("Running").build());
+
+    assertEquals(2, store.size());
+    assertEquals("one", found("10.0.3.1").name());
+    assertEquals("two", found("10.0.3.2").name());
+  }
 }
