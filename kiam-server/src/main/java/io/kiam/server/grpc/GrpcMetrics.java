@@ -33,7 +33,8 @@ public final class GrpcMetrics implements AutoCloseable {
     decisions =
         Counter.builder()
             .name("kiam_server_decisions_total")
-            .help("Credential requests decided, by outcome")
+            .help(
+                "Credential requests decided, by outcome (allowed, forbidden, no_role, invalid_request, not_found, ip_conflict)")
             .labelNames("outcome")
             .register(registry);
   }

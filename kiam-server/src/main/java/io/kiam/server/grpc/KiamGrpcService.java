@@ -151,6 +151,9 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
 
   private CompletableFuture<GetPodCredentialsResponse> credentialsFor(
       String ip, String role, PodLookup lookup) {
+    if (!(lookup instanceof PodLookup.Found)) {
+      metrics.decision(lookup instanceof PodLookup.NotFound ? "not_found" : "ip_conflict");
+    }
     PodInfo pod = ownerOf(ip, lookup);
     Decision decision =
         RolePolicy.decide(
