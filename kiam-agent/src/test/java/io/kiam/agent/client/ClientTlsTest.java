@@ -136,7 +136,7 @@ class ClientTlsTest {
   private GrpcServerClient client(ClientSettings settings, TlsFiles files) {
     ReloadingTls tls = ReloadingTls.load(files);
     open.add(tls);
-    return connect(settings.withCallTimeout(Duration.ofSeconds(2)), tls, HostLookup.system());
+    return connect(settings.withCallTimeout(Duration.ofSeconds(10)), tls, HostLookup.system());
   }
 
   private GrpcServerClient connect(ClientSettings settings, ReloadingTls tls, HostLookup lookup) {
