@@ -15,6 +15,8 @@ import io.kiam.e2e.probe.HttpResult;
 import io.kiam.e2e.probe.SdkResult;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -98,18 +100,34 @@ class PodCredentialsIT {
   void case2ForbiddenRoleAndMissingAnnotationGetNoCredentials() {
     checks.awaitRole(checkout, "shop-checkout", SETTLE); // the server knows this node's pods
 
-    for (NodePod pod : List.of(greedy, plain, locked)) {
-      // the listing may name the annotation (GetPodRole reports it as written, as kiam did); the
-      // credentials themselves must be refused
-      List<HttpResult> raw =
-          checks.http(pod, PodChecks.CREDENTIALS, PodChecks.CREDENTIALS + pod.spec().role());
-      HttpResult credentials = raw.get(2);
-      assertFalse(credentials.ok(), () -> pod.name() + " got an answer: " + credentials);
-      assertFalse(raw.toString().contains("AccessKeyId"), () -> pod.name() + ": " + raw);
-      SdkResult sdk = checks.sdk(pod);
-      assertNull(sdk.accessKeyId(), () -> pod.name() + " got credentials: " + sdk.raw());
-      assertNotNull(sdk.error(), sdk::raw);
+    // the three pods are independent: probe them at once (each probe is its own JVM)
+    List<CompletableFuture<Void>> checksOfPods =
+        List.of(greedy, plain, locked).stream()
+            .map(pod -> CompletableFuture.runAsync(() -> assertNoCredentials(pod)))
+            .toList();
+    for (CompletableFuture<Void> check : checksOfPods) {
+      try {
+        check.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof AssertionError failure) {
+          throw failure;
+        }
+        throw e;
+      }
     }
+  }
+
+  private static void assertNoCredentials(NodePod pod) {
+    // the listing may name the annotation (GetPodRole reports it as written, as kiam did); the
+    // credentials themselves must be refused
+    List<HttpResult> raw =
+        checks.http(pod, PodChecks.CREDENTIALS, PodChecks.CREDENTIALS + pod.spec().role());
+    HttpResult credentials = raw.get(2);
+    assertFalse(credentials.ok(), () -> pod.name() + " got an answer: " + credentials);
+    assertFalse(raw.toString().contains("AccessKeyId"), () -> pod.name() + ": " + raw);
+    SdkResult sdk = checks.sdk(pod);
+    assertNull(sdk.accessKeyId(), () -> pod.name() + " got credentials: " + sdk.raw());
+    assertNotNull(sdk.error(), sdk::raw);
   }
 
   @Test

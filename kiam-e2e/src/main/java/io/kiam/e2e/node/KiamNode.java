@@ -101,6 +101,8 @@ public final class KiamNode implements AutoCloseable {
     TestPki pki = TestPki.create(options.workDir().resolve("pki"));
     serverTls = pki.issueServer("kiam-server", List.of("kiam-server", host, "127.0.0.1"));
     agentTls = pki.issueClient("kiam-agent");
+    // the agent needs only its certificates: its JVM starts while the API server comes up
+    startAgent();
     cluster = join(clusterStart, "mock API server");
     cleanup.push(cluster);
     sts = join(stsStart, "STS endpoint");
@@ -108,7 +110,6 @@ public final class KiamNode implements AutoCloseable {
     kubeconfig = cluster.writeKubeconfig(options.workDir().resolve("kubeconfig"));
 
     startServer();
-    startAgent();
     Readiness.await(
         "metadata stand-in",
         START_TIMEOUT,
