@@ -151,9 +151,10 @@ public final class AgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    // Before anything else logs (Netty's static set-up logs at DEBUG to stdout otherwise).
+    Logging.configure(jsonLog ? LogFormat.JSON : logFormat, level);
     AgentConfig config = config();
     config.tls().requireReadable();
-    Logging.configure(config.logFormat(), config.level());
     Agent agent = Agent.builder(config).build();
     agent.start();
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "kiam-agent-shutdown"));

@@ -1,8 +1,10 @@
 package io.kiam.agent.metadata;
 
 import io.kiam.proto.v1.PodRef;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import org.slf4j.spi.LoggingEventBuilder;
 
 /**
@@ -18,24 +20,28 @@ public final class AccessLog {
   private AccessLog() {}
 
   /** Probes that pass are DEBUG: kubelet asks every few seconds and operators need not see it. */
-  private static LoggingEventBuilder level(Entry entry, int status) {
+  private static Level level(Entry entry, int status) {
     if (status >= 500) {
-      return log.atWarn();
+      return Level.WARN;
     }
     boolean probe = entry.route().equals("ping") || entry.route().equals("health");
-    return probe && status == 200 ? log.atDebug() : log.atInfo();
+    return probe && status == 200 ? Level.DEBUG : Level.INFO;
   }
 
   static void write(Entry entry, Reply reply, long nanos) {
     int status = reply.status().code();
+    Level level = level(entry, status);
+    if (!log.isEnabledForLevel(level)) {
+      return;
+    }
     LoggingEventBuilder line =
-        level(entry, status)
+        log.atLevel(level)
             .addKeyValue("pod.ip", entry.ip())
             .addKeyValue("http.method", entry.method())
             .addKeyValue("http.path", entry.path())
             .addKeyValue("http.route", entry.route())
             .addKeyValue("http.status", status)
-            .addKeyValue("latency.ms", String.format("%.2f", nanos / 1e6));
+            .addKeyValue("latency.ms", String.format(Locale.ROOT, "%.2f", nanos / 1e6));
     PodRef pod = reply.pod();
     if (pod != null) {
       line = line.addKeyValue("pod.namespace", pod.getNamespace());
