@@ -20,7 +20,7 @@ public enum ExitCode {
   /** The policy allows the role but kiam never serves this pod (hostNetwork, or finished). */
   NOT_SERVED(6, "the pod may have the role, but kiam never serves it (hostNetwork, or finished)"),
   /** STS refused the AssumeRole (AccessDenied, ValidationError): an IAM set-up problem. */
-  STS_REFUSED(7, "STS refused the AssumeRole (AccessDenied or ValidationError): fix IAM"),
+  STS_REFUSED(7, "STS refused the AssumeRole (AccessDenied or ValidationError)"),
   /** STS could not be reached, or throttled, or failed. */
   STS_UNAVAILABLE(8, "STS could not be reached or failed (network, throttling, 5xx)");
 
