@@ -136,7 +136,7 @@ public final class LocalMain {
                 }
               });
       String accountId = account != null ? account : callerAccount();
-      return host -> new ExternalSts(stsEndpoint.toString(), region, accountId, environment);
+      return host -> ExternalSts.start(stsEndpoint, region, accountId, environment, host);
     }
 
     /** The account of the user's own credentials; never through instance metadata. */

@@ -24,6 +24,7 @@ public final class NodeNetwork implements AutoCloseable {
   private final RunNames names;
   private final AddressPlan plan;
   private final Map<String, PodNetwork> pods = new LinkedHashMap<>();
+  private Map<String, String> podHosts = Map.of();
   private int nextVeth;
   private int nextSlot;
   private boolean closed;
@@ -113,6 +114,14 @@ public final class NodeNetwork implements AutoCloseable {
     return "lo";
   }
 
+  /**
+   * Host names every pod added from now on resolves through its own /etc/hosts (which `ip netns
+   * exec` mounts from /etc/netns/NAME/hosts): a name for the STS relay, say.
+   */
+  public synchronized void usePodHosts(Map<String, String> hosts) {
+    this.podHosts = Map.copyOf(hosts);
+  }
+
   /** Adds a pod namespace on the next free address. */
   public synchronized PodNetwork addPod(String podName) {
     return addPod(podName, plan.podAddress(nextSlot++));
@@ -145,6 +154,9 @@ public final class NodeNetwork implements AutoCloseable {
       runQuietly("ip", "-n", node, "link", "del", veth);
       throw e;
     }
+    if (!podHosts.isEmpty()) {
+      NetnsEtc.writeHosts(netns, podHosts);
+    }
     PodNetwork pod = new PodNetwork(podName, netns, ip, veth);
     pods.put(podName, pod);
     return pod;
@@ -159,6 +171,7 @@ public final class NodeNetwork implements AutoCloseable {
     killProcessesIn(pod.netns());
     runQuietly("ip", "netns", "del", pod.netns());
     runQuietly("ip", "-n", names.nodeNamespace(), "link", "del", pod.nodeVeth());
+    NetnsEtc.remove(pod.netns());
   }
 
   public synchronized Optional<PodNetwork> pod(String podName) {
@@ -197,6 +210,7 @@ public final class NodeNetwork implements AutoCloseable {
     }
     // deleting the veth deletes its peer and the route through it
     runQuietly("ip", "link", "del", names.uplinkHostSide());
+    NetnsEtc.removeWithPrefix(names.prefix() + "-");
   }
 
   /** The network namespaces whose names start with the prefix. */

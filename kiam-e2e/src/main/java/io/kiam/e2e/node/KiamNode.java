@@ -107,6 +107,7 @@ public final class KiamNode implements AutoCloseable {
     cleanup.push(cluster);
     sts = join(stsStart, "STS endpoint");
     cleanup.push(sts);
+    network.usePodHosts(sts.podHosts());
     kubeconfig = cluster.writeKubeconfig(options.workDir().resolve("kubeconfig"));
 
     startServer();

@@ -19,6 +19,14 @@ public interface StsHandle extends AutoCloseable {
   /** Environment kiam-server needs for its own (base) AWS credentials. */
   Map<String, String> serverEnvironment();
 
+  /**
+   * Host names the pods must resolve to reach {@link #url()} (written to their /etc/hosts), or none
+   * when the URL names an address they reach already.
+   */
+  default Map<String, String> podHosts() {
+    return Map.of();
+  }
+
   /** Makes sure the endpoint knows the role (the testkit endpoint only knows declared roles). */
   void declareRole(String roleName);
 
