@@ -115,6 +115,7 @@ public final class Agent implements AutoCloseable {
     }
     ReloadingTls tls = remember(ReloadingTls.load(config.tls()));
     tls.start(TLS_CHECK_EVERY);
+    remember(io.kiam.common.tls.TlsExpiryMetric.register(registry, tls));
     ClientSettings settings =
         ClientSettings.defaults(config.serverAddress()).withCallTimeout(config.serverTimeout());
     ClientMetrics metrics =

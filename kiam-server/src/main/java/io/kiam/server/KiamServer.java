@@ -113,6 +113,8 @@ public final class KiamServer implements AutoCloseable {
     ReloadingTls tls = ReloadingTls.load(config.tls());
     started.push(tls);
     tls.start(TLS_CHECK_EVERY);
+    AutoCloseable expiry = io.kiam.common.tls.TlsExpiryMetric.register(registry, tls);
+    started.push(expiry);
 
     int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
     AtomicInteger n = new AtomicInteger();

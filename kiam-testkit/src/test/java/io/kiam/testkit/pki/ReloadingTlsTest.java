@@ -17,13 +17,18 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.kiam.common.tls.ReloadingTls;
 import io.kiam.common.tls.TlsException;
+import io.kiam.common.tls.TlsExpiryMetric;
 import io.kiam.common.tls.TlsFiles;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.KeyPairGenerator;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
@@ -155,6 +160,36 @@ class ReloadingTlsTest {
         assertThrows(
             TlsException.class, () -> ReloadingTls.load(new TlsFiles(ec.cert(), rsaKey, ec.ca())));
     assertTrue(e.getMessage().contains("cannot use key"), e.getMessage());
+  }
+
+  @Test
+  void exportsTheCertificatesExpiryAndFollowsARotation() throws Exception {
+    TestPki pki = TestPki.create(dir.resolve("pki"));
+    TlsFiles mounted = mountedCopy(pki.issue("server", List.of("127.0.0.1"), Duration.ofDays(3)));
+    serverTls = ReloadingTls.load(mounted);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    try (AutoCloseable handle = TlsExpiryMetric.register(registry, serverTls)) {
+      double first = expiry(registry);
+      assertEquals(serverTls.certificateNotAfter().getEpochSecond(), first, 1.0);
+      assertTrue(first > Instant.now().plus(Duration.ofDays(2)).getEpochSecond());
+
+      replace(pki.issue("server", List.of("127.0.0.1"), Duration.ofDays(20)), mounted);
+      assertTrue(serverTls.reloadIfChanged());
+      assertTrue(
+          expiry(registry) > first + Duration.ofDays(10).toSeconds(), "the new expiry shows");
+    }
+    assertTrue(
+        registry.scrape().stream()
+            .noneMatch(m -> m.getMetadata().getPrometheusName().equals(TlsExpiryMetric.NAME)),
+        "unregistered on close");
+  }
+
+  private static double expiry(PrometheusRegistry registry) {
+    return registry.scrape().stream()
+        .filter(m -> m.getMetadata().getPrometheusName().equals(TlsExpiryMetric.NAME))
+        .map(m -> ((GaugeSnapshot) m).getDataPoints().get(0).getValue())
+        .findFirst()
+        .orElseThrow();
   }
 
   private void startServer(TlsFiles files) throws Exception {
