@@ -28,10 +28,10 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "kiam-agent 0.1.0",
     sortOptions = false,
-    description = {
-      "Impersonates the EC2 instance metadata service for the pods of this node: each pod gets",
-      "the credentials of its own iam.amazonaws.com/role from kiam-server, never the node's."
-    })
+    description =
+        "Impersonates the EC2 instance metadata service for the pods of this node: each pod gets"
+            + " the credentials of its own iam.amazonaws.com/role from kiam-server, never the"
+            + " node's.")
 public final class AgentCommand implements Callable<Integer> {
   @Option(
       names = "--port",
