@@ -9,7 +9,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.k8s.PodPhase;
-import io.kiam.server.testing.MutableClock;
+import io.kiam.testkit.time.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -11,6 +11,7 @@ import io.kiam.testkit.sts.CallOutcome;
 import io.kiam.testkit.sts.RoleSpec;
 import io.kiam.testkit.sts.ServerFault;
 import io.kiam.testkit.sts.StsEndpoint;
+import io.kiam.testkit.time.MutableClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -10,6 +10,7 @@ import io.kiam.testkit.sts.CallOutcome;
 import io.kiam.testkit.sts.RoleSpec;
 import io.kiam.testkit.sts.ServerFault;
 import io.kiam.testkit.sts.StsEndpoint;
+import io.kiam.testkit.time.MutableClock;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Clock;

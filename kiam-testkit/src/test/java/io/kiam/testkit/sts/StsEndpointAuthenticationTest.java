@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kiam.testkit.time.MutableClock;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
