@@ -58,8 +58,7 @@ public final class BlockClaim implements AutoCloseable {
       return java.util.Optional.empty();
     }
     try {
-      Path dir =
-          Files.isDirectory(LOCK_DIR) ? LOCK_DIR : Path.of(System.getProperty("java.io.tmpdir"));
+      Path dir = Files.isDirectory(LOCK_DIR) ? LOCK_DIR : Path.of("/tmp");
       FileChannel channel =
           FileChannel.open(
               dir.resolve("kiam-e2e-block-" + block + ".lock"),
