@@ -19,5 +19,6 @@ COPY --from=build /src/kiam-agent/target/kiam-agent.jar /opt/kiam/kiam-agent.jar
 # only to root (the chart drops every other capability and forbids privilege escalation).
 USER 0:0
 EXPOSE 8181 9621
-ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ActiveProcessorCount=2 -Xss256k -XX:MaxRAMPercentage=50 -XX:MaxDirectMemorySize=32m -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ActiveProcessorCount=2 -Xss256k -Xms8m -Xmx48m -XX:MinHeapFreeRatio=15 -XX:MaxHeapFreeRatio=40 -XX:MaxMetaspaceSize=64m -XX:MaxDirectMemorySize=32m -XX:ReservedCodeCacheSize=16m -Dio.netty.allocator.type=unpooled -Dio.grpc.netty.useCustomAllocator=false -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError" \
+    MALLOC_ARENA_MAX=2
 ENTRYPOINT ["java", "-jar", "/opt/kiam/kiam-agent.jar"]

@@ -180,11 +180,19 @@ class AgentManifestTest {
             "-XX:TieredStopAtLevel=1",
             "-XX:ActiveProcessorCount=2",
             "-Xss256k",
-            "-XX:MaxRAMPercentage=50",
-            "-XX:MaxDirectMemorySize=32m")) {
+            "-Xmx48m",
+            "-XX:MaxDirectMemorySize=32m",
+            "-Dio.netty.allocator.type=unpooled")) {
       assertTrue(List.of(options.split("\\s+")).contains(flag), () -> flag + " in " + options);
     }
-    // the heap is a share of the limit: without a limit it would be a share of the whole node
+    assertEquals(
+        "2",
+        container(DEFAULTS).getEnv().stream()
+            .filter(e -> e.getName().equals("MALLOC_ARENA_MAX"))
+            .findFirst()
+            .orElseThrow()
+            .getValue());
+    // heap, metaspace, code cache and direct memory are capped well inside the limit
     assertEquals("192Mi", container(DEFAULTS).getResources().getLimits().get("memory").toString());
   }
 }
