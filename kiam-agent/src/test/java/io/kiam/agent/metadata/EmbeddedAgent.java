@@ -2,6 +2,7 @@ package io.kiam.agent.metadata;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.kiam.testkit.time.MutableClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
