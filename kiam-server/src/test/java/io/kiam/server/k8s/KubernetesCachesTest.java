@@ -50,11 +50,19 @@ class KubernetesCachesTest {
   }
 
   @AfterEach
-  void stop() {
-    caches.close();
-    executor.shutdownNow();
+  void stop() throws InterruptedException {
+    // Delete while the watches are open and wait until they delivered it: fabric8's mock server
+    // blocks its only event loop for up to a minute when a watch closes with an event in flight
+    // (WatchEventsListener.onClosed awaits its sender), which stalls every later request.
     client.pods().inAnyNamespace().delete();
     client.namespaces().delete();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while ((pods.size() > 0 || namespaces.keySet().findAny().isPresent())
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    caches.close();
+    executor.shutdownNow();
   }
 
   /** Completes with the first change the watch delivers that matches. */
