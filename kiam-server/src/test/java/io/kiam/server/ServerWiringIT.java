@@ -62,14 +62,33 @@ class ServerWiringIT {
     if (channel != null) {
       channel.shutdownNow();
     }
+    // Delete while the watches are open and wait until they delivered it: fabric8's mock server
+    // blocks its only event loop for up to a minute when a watch closes with an event in flight.
+    client.pods().inAnyNamespace().delete();
+    client.namespaces().delete();
+    awaitNoPods();
     if (server != null) {
       server.close();
     }
     sts.close();
     System.clearProperty("aws.accessKeyId");
     System.clearProperty("aws.secretAccessKey");
-    client.pods().inAnyNamespace().delete();
-    client.namespaces().delete();
+  }
+
+  private void awaitNoPods() {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    try {
+      while (server != null
+          && server.pods() != null
+          && server.pods().size() > 0
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException notStarted) {
+      // a server that never started has no watches to wait for
+    }
   }
 
   private Path kubeconfig() throws Exception {
