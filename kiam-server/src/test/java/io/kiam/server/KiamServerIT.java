@@ -28,6 +28,7 @@ import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.sts.DefaultArnResolver;
 import io.kiam.server.sts.RoleRequest;
 import io.kiam.server.testing.FakeCredentials;
+import io.kiam.server.testing.MockApiCleanup;
 import io.kiam.testkit.pki.TestPki;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.UncheckedIOException;
@@ -81,30 +82,10 @@ class KiamServerIT {
     if (channel != null) {
       channel.shutdownNow();
     }
-    // Delete while the watches are open and wait until they delivered it: fabric8's mock server
-    // blocks its only event loop for up to a minute when a watch closes with an event in flight.
-    client.pods().inAnyNamespace().delete();
-    client.namespaces().delete();
     client.v1().events().inAnyNamespace().delete();
-    awaitNoPods();
+    MockApiCleanup.deleteAllBeforeClosing(client, server);
     if (server != null) {
       server.close();
-    }
-  }
-
-  private void awaitNoPods() {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-    try {
-      while (server != null
-          && server.pods() != null
-          && server.pods().size() > 0
-          && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException notStarted) {
-      // a server that never started has no watches to wait for
     }
   }
 

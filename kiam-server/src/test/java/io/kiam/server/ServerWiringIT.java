@@ -16,6 +16,7 @@ import io.kiam.common.tls.TlsFiles;
 import io.kiam.proto.v1.Credentials;
 import io.kiam.proto.v1.GetPodCredentialsRequest;
 import io.kiam.proto.v1.KiamServiceGrpc;
+import io.kiam.server.testing.MockApiCleanup;
 import io.kiam.testkit.pki.TestPki;
 import io.kiam.testkit.sts.AssumeRoleCall;
 import io.kiam.testkit.sts.StsEndpoint;
@@ -62,33 +63,13 @@ class ServerWiringIT {
     if (channel != null) {
       channel.shutdownNow();
     }
-    // Delete while the watches are open and wait until they delivered it: fabric8's mock server
-    // blocks its only event loop for up to a minute when a watch closes with an event in flight.
-    client.pods().inAnyNamespace().delete();
-    client.namespaces().delete();
-    awaitNoPods();
+    MockApiCleanup.deleteAllBeforeClosing(client, server);
     if (server != null) {
       server.close();
     }
     sts.close();
     System.clearProperty("aws.accessKeyId");
     System.clearProperty("aws.secretAccessKey");
-  }
-
-  private void awaitNoPods() {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-    try {
-      while (server != null
-          && server.pods() != null
-          && server.pods().size() > 0
-          && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException notStarted) {
-      // a server that never started has no watches to wait for
-    }
   }
 
   private Path kubeconfig() throws Exception {
