@@ -26,12 +26,6 @@ final class DaemonCommands {
             plan.hostAddress() + ":" + NodePorts.SERVER_GRPC,
             "--kubeconfig",
             kubeconfig,
-            "--cert",
-            tls.cert().toString(),
-            "--key",
-            tls.key().toString(),
-            "--ca",
-            tls.ca().toString(),
             "--role-base-arn",
             "arn:aws:iam::" + sts.accountId() + ":role/",
             "--region",
@@ -42,6 +36,7 @@ final class DaemonCommands {
             plan.hostAddress() + ":" + NodePorts.SERVER_METRICS,
             "--log-format",
             "text"));
+    command.addAll(tlsFlags(tls));
     return command;
   }
 
@@ -60,16 +55,11 @@ final class DaemonCommands {
             "--iptables",
             "--server-address",
             plan.hostAddress() + ":" + NodePorts.SERVER_GRPC,
-            "--cert",
-            tls.cert().toString(),
-            "--key",
-            tls.key().toString(),
-            "--ca",
-            tls.ca().toString(),
             "--metadata-endpoint",
             "http://" + NodeNetwork.METADATA_ADDRESS,
             "--log-format",
             "text"));
+    command.addAll(tlsFlags(tls));
     return command;
   }
 
@@ -83,6 +73,17 @@ final class DaemonCommands {
             NodeNetwork.METADATA_ADDRESS,
             Integer.toString(NodePorts.METADATA)));
     return command;
+  }
+
+  /** Both daemons take their mutual-TLS files the same way. */
+  private static List<String> tlsFlags(TlsFiles tls) {
+    return List.of(
+        "--cert",
+        tls.cert().toString(),
+        "--key",
+        tls.key().toString(),
+        "--ca",
+        tls.ca().toString());
   }
 
   private List<String> inNode(List<String> command) {
