@@ -29,6 +29,9 @@ public final class TokenIssuer {
   private static final byte FORMAT = 1;
   private static final int MAC_BYTES = 32;
   private static final int TOKEN_BYTES = 1 + Long.BYTES + MAC_BYTES;
+  private static final int ENCODED_CHARS = (TOKEN_BYTES * 8 + 5) / 6;
+  // the low bits of the last character that carry no data: canonical tokens have them zero
+  private static final int UNUSED_LOW_BITS_MASK = (1 << (ENCODED_CHARS * 6 - TOKEN_BYTES * 8)) - 1;
   private static final String ALGORITHM = "HmacSHA256";
 
   /** The outcome of checking a presented token. */
@@ -74,8 +77,16 @@ public final class TokenIssuer {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(token.array());
   }
 
-  /** Whether {@code token} was issued by this process to {@code caller} and is still valid. */
+  /**
+   * Whether {@code token} was issued by this process to {@code caller} and is still valid. Only the
+   * exact spelling this process issued is accepted: another base64url spelling of the same bytes
+   * (padding, or data in the last character's unused bits) is malformed, so a token has one form.
+   */
   public Check check(String token, InetAddress caller) {
+    if (token.length() != ENCODED_CHARS
+        || (base64UrlValue(token.charAt(ENCODED_CHARS - 1)) & UNUSED_LOW_BITS_MASK) != 0) {
+      return Check.MALFORMED;
+    }
     byte[] bytes;
     try {
       bytes = Base64.getUrlDecoder().decode(token);
@@ -93,6 +104,22 @@ public final class TokenIssuer {
       return Check.FORGED_OR_OTHER_CALLER;
     }
     return clock.instant().getEpochSecond() < expiry ? Check.VALID : Check.EXPIRED;
+  }
+
+  /** The 6-bit value of a base64url character; -1 (all bits set) for any other character. */
+  private static int base64UrlValue(char c) {
+    if (c >= 'A' && c <= 'Z') {
+      return c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      return c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      return c - '0' + 52;
+    } else if (c == '-') {
+      return 62;
+    } else if (c == '_') {
+      return 63;
+    }
+    return -1;
   }
 
   private byte[] mac(InetAddress caller, long expiry) {

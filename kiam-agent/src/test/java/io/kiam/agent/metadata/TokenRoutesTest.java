@@ -2,6 +2,7 @@ package io.kiam.agent.metadata;
 
 import static io.kiam.agent.metadata.EmbeddedAgent.get;
 import static io.kiam.agent.metadata.EmbeddedAgent.put;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiam.agent.metadata.EmbeddedAgent.Answer;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -115,19 +117,46 @@ class TokenRoutesTest {
   void forgedAndTamperedTokensAre401() {
     agent.servers.pod(POD_IP, "shop", "web-1", "shop-reader");
     String token = token(POD_IP, TTL + ": 60").body();
-    char last = token.charAt(token.length() - 1);
-    String tampered = token.substring(0, token.length() - 1) + (last == 'A' ? 'B' : 'A');
-    // Extending the expiry without the key: flip a byte of the expiry field.
-    char[] chars = token.toCharArray();
-    chars[5] = chars[5] == 'A' ? 'B' : 'A';
-    String longer = new String(chars);
+    byte[] bytes = Base64.getUrlDecoder().decode(token);
+    // the MAC's last byte, and the expiry's lowest byte (extending the lifetime without the key)
+    String macTampered = flipLowBit(bytes, bytes.length - 1);
+    String longer = flipLowBit(bytes, 8);
     TokenIssuer otherProcess = new TokenIssuer(agent.clock, new java.security.SecureRandom());
     String fromOtherProcess = otherProcess.issue(EmbeddedAgent.address(POD_IP), 60);
 
-    for (String bad : List.of(tampered, longer, fromOtherProcess, "x", "not base64 !", "")) {
+    for (String bad :
+        List.of(macTampered, longer, fromOtherProcess, "x", "not base64 !", "", token + "A")) {
       Answer answer = get(agent.connect(POD_IP), LISTING, "X-aws-ec2-metadata-token: " + bad);
       assertEquals(401, answer.status(), bad);
     }
+    assertEquals(
+        200, get(agent.connect(POD_IP), LISTING, "X-aws-ec2-metadata-token: " + token).status());
+  }
+
+  /**
+   * A token has one spelling: the same bytes written another way (data in the last character's
+   * unused bits, or padding) are refused, as an issued token is never written so.
+   */
+  @Test
+  void otherSpellingsOfAValidTokenAre401() {
+    agent.servers.pod(POD_IP, "shop", "web-1", "shop-reader");
+    String token = token(POD_IP, TTL + ": 60").body();
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    int last = alphabet.indexOf(token.charAt(token.length() - 1));
+    String unusedBitSet = token.substring(0, token.length() - 1) + alphabet.charAt(last + 1);
+    assertArrayEquals(
+        Base64.getUrlDecoder().decode(token), Base64.getUrlDecoder().decode(unusedBitSet));
+
+    for (String other : List.of(unusedBitSet, token + "=")) {
+      Answer answer = get(agent.connect(POD_IP), LISTING, "X-aws-ec2-metadata-token: " + other);
+      assertEquals(401, answer.status(), other);
+    }
+  }
+
+  private static String flipLowBit(byte[] token, int index) {
+    byte[] copy = token.clone();
+    copy[index] ^= 1;
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(copy);
   }
 
   @Test
