@@ -59,8 +59,10 @@ import org.junit.jupiter.api.io.TempDir;
 class KiamServerIT {
   private static final String BASE = "arn:aws:iam::123456789012:role/";
 
-  static KubernetesMockServer mock;
-  static KubernetesClient client;
+  // instance fields: each test gets an API server of its own, so that no state or stalled
+  // clean-up of one test reaches the next
+  KubernetesMockServer mock;
+  KubernetesClient client;
 
   @TempDir Path dir;
   private TlsFiles serverTls;

@@ -41,8 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
 @EnableKubernetesMockClient(crud = true)
 @Timeout(90)
 class ServerWiringIT {
-  static KubernetesMockServer mock;
-  static KubernetesClient client;
+  // instance fields: each test gets an API server of its own, so that no state or stalled
+  // clean-up of one test reaches the next
+  KubernetesMockServer mock;
+  KubernetesClient client;
 
   @TempDir Path dir;
   private StsEndpoint sts;

@@ -21,8 +21,10 @@ import org.junit.jupiter.api.Timeout;
 @EnableKubernetesMockClient(crud = true)
 @Timeout(30)
 class KubernetesPodEventsTest {
-  static KubernetesMockServer server;
-  static KubernetesClient client;
+  // instance fields: each test gets an API server of its own, so that no state or stalled
+  // clean-up of one test reaches the next
+  KubernetesMockServer server;
+  KubernetesClient client;
 
   private static PodInfo pod(String name) {
     return new PodInfo(

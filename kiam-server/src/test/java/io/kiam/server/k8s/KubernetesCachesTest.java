@@ -27,8 +27,10 @@ import org.junit.jupiter.api.Timeout;
 @EnableKubernetesMockClient(crud = true)
 @Timeout(60)
 class KubernetesCachesTest {
-  static KubernetesMockServer server;
-  static KubernetesClient client;
+  // instance fields: each test gets an API server of its own, so that no state or stalled
+  // clean-up of one test reaches the next
+  KubernetesMockServer server;
+  KubernetesClient client;
 
   private final ExecutorService executor = Executors.newFixedThreadPool(2);
   private PodStore pods;
