@@ -173,20 +173,14 @@ class KubernetesCachesTest {
 
   @Test
   void requestArrivingBeforeThePodWaitsForTheWatch() throws Exception {
-    long started = System.nanoTime();
-    CompletableFuture<PodLookup> waiting = pods.awaitByIp("10.1.0.9", Duration.ofSeconds(10));
+    // a bound far beyond the test's own timeout: an answer at all means the watch woke the wait
+    CompletableFuture<PodLookup> waiting = pods.awaitByIp("10.1.0.9", Duration.ofMinutes(10));
     assertFalse(waiting.isDone());
 
-    executor.submit(
-        () -> {
-          TimeUnit.MILLISECONDS.sleep(100);
-          return create(running("shop", "just-started", "10.1.0.9", "shop-web"));
-        });
+    create(running("shop", "just-started", "10.1.0.9", "shop-web"));
 
-    PodLookup lookup = waiting.get(15, TimeUnit.SECONDS);
-    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    PodLookup lookup = waiting.get(30, TimeUnit.SECONDS);
     assertEquals("just-started", assertInstanceOf(PodLookup.Found.class, lookup).pod().name());
-    assertTrue(millis < 9000, "woken by the watch, not the 10 s bound: " + millis + " ms");
   }
 
   @Test
