@@ -3,6 +3,7 @@ package io.kiam.server.k8s;
 import static io.kiam.server.testing.TestPods.pod;
 import static io.kiam.server.testing.TestPods.running;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -202,20 +203,18 @@ class PodStoreTest {
 
   @Test
   void waitingRequestIsWokenByThePodsArrival() throws Exception {
-    long started = System.nanoTime();
-    CompletableFuture<PodLookup> waiting = store.awaitByIp("10.0.2.1", Duration.ofSeconds(5));
+    // The wait's own bound is far beyond the test's: only the pod's arrival can complete it.
+    CompletableFuture<PodLookup> waiting = store.awaitByIp("10.0.2.1", Duration.ofHours(1));
+    assertFalse(waiting.isDone());
     executor.submit(
         () -> {
-          TimeUnit.MILLISECONDS.sleep(100);
           put(running("shop", "late", "10.0.2.1", "shop-web"));
           return null;
         });
 
-    PodLookup lookup = waiting.get(5, TimeUnit.SECONDS);
+    PodLookup lookup = waiting.get(5, TimeUnit.MINUTES);
 
-    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
     assertEquals("late", assertInstanceOf(PodLookup.Found.class, lookup).pod().name());
-    assertTrue(millis < 2000, "woken by the event, not the 5 s timeout: " + millis + " ms");
   }
 
   @Test
@@ -226,7 +225,7 @@ class PodStoreTest {
 
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
     assertInstanceOf(PodLookup.NotFound.class, lookup);
-    assertTrue(millis >= 140 && millis < 2000, "waited " + millis + " ms");
+    assertTrue(millis >= 140, "a wait never ends before its bound: waited " + millis + " ms");
   }
 
   @Test
