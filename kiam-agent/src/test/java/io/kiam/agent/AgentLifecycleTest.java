@@ -118,7 +118,9 @@ class AgentLifecycleTest {
         false,
         Optional.empty(),
         LogFormat.TEXT,
-        "info");
+        "info",
+        Optional.empty(),
+        AgentConfig.DEFAULT_DISCONNECTED_GRACE);
   }
 
   private Agent agent(AgentConfig config) {

@@ -71,7 +71,9 @@ final class LoopbackAgent implements AutoCloseable {
             options.requireImdsv2(),
             Optional.empty(),
             LogFormat.TEXT,
-            "info"),
+            "info",
+            Optional.empty(),
+            AgentConfig.DEFAULT_DISCONNECTED_GRACE),
         startupWait);
   }
 
