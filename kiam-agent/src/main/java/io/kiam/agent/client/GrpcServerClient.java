@@ -14,12 +14,11 @@ import io.grpc.stub.StreamObserver;
 import io.kiam.common.tls.ReloadingTls;
 import io.kiam.proto.v1.GetHealthRequest;
 import io.kiam.proto.v1.GetPodCredentialsRequest;
-import io.kiam.proto.v1.GetPodCredentialsResponse;
 import io.kiam.proto.v1.GetPodRoleRequest;
-import io.kiam.proto.v1.GetPodRoleResponse;
 import io.kiam.proto.v1.KiamServiceGrpc;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,16 +86,47 @@ public final class GrpcServerClient implements ServerClient {
   }
 
   @Override
-  public CompletableFuture<GetPodRoleResponse> podRole(String ip) {
-    return call(
-        KiamServiceGrpc.getGetPodRoleMethod(), GetPodRoleRequest.newBuilder().setIp(ip).build());
+  public CompletableFuture<PodRole> podRole(String ip) {
+    return domain(
+        call(
+            KiamServiceGrpc.getGetPodRoleMethod(),
+            GetPodRoleRequest.newBuilder().setIp(ip).build()),
+        r -> new PodRole(StatusMapping.pod(r.getPod()), r.getRole(), r.getRoleArn()));
   }
 
   @Override
-  public CompletableFuture<GetPodCredentialsResponse> podCredentials(String ip, String role) {
-    return call(
-        KiamServiceGrpc.getGetPodCredentialsMethod(),
-        GetPodCredentialsRequest.newBuilder().setIp(ip).setRole(role).build());
+  public CompletableFuture<PodCredentials> podCredentials(String ip, String role) {
+    return domain(
+        call(
+            KiamServiceGrpc.getGetPodCredentialsMethod(),
+            GetPodCredentialsRequest.newBuilder().setIp(ip).setRole(role).build()),
+        r ->
+            new PodCredentials(
+                StatusMapping.pod(r.getPod()), StatusMapping.credentials(r.getCredentials())));
+  }
+
+  /**
+   * The call's answer as a domain record, or its failure as a {@link ServerFailure}; cancelling the
+   * returned future cancels the call.
+   */
+  private static <R, T> CompletableFuture<T> domain(
+      CompletableFuture<R> call, Function<R, T> convert) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    call.whenComplete(
+        (r, e) -> {
+          if (e != null) {
+            result.completeExceptionally(StatusMapping.failure(e));
+          } else {
+            result.complete(convert.apply(r));
+          }
+        });
+    result.whenComplete(
+        (r, e) -> {
+          if (result.isCancelled()) {
+            call.cancel(false);
+          }
+        });
+    return result;
   }
 
   /**

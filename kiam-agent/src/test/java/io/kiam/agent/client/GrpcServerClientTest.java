@@ -61,12 +61,11 @@ class GrpcServerClientTest {
     GrpcServerClient client = ready(client(settings(server), server.clientTls()));
 
     var role = client.podRole(POD_IP).get(5, TimeUnit.SECONDS);
-    assertEquals("shop-cart", role.getRole());
-    assertEquals("cart-7", role.getPod().getName());
+    assertEquals("shop-cart", role.role());
+    assertEquals("cart-7", role.pod().name());
     var credentials = client.podCredentials(POD_IP, "shop-cart").get(5, TimeUnit.SECONDS);
-    assertEquals(
-        "arn:aws:iam::123456789012:role/shop-cart", credentials.getCredentials().getRoleArn());
-    assertEquals("shop", credentials.getPod().getNamespace());
+    assertEquals("arn:aws:iam::123456789012:role/shop-cart", credentials.credentials().roleArn());
+    assertEquals("shop", credentials.pod().namespace());
     assertEquals(1, server.calls("GetPodRole"));
     assertEquals(1, server.calls("GetPodCredentials"));
   }
@@ -169,7 +168,8 @@ class GrpcServerClientTest {
   static Status.Code codeOf(CompletableFuture<?> future) throws Exception {
     ExecutionException e =
         assertThrows(ExecutionException.class, () -> future.get(5, TimeUnit.SECONDS));
-    return assertInstanceOf(StatusRuntimeException.class, e.getCause()).getStatus().getCode();
+    ServerFailure failure = assertInstanceOf(ServerFailure.class, e.getCause());
+    return assertInstanceOf(StatusRuntimeException.class, failure.getCause()).getStatus().getCode();
   }
 
   private FakeKiamServer start() {

@@ -85,7 +85,7 @@ class ServerFailoverTest {
 
     for (int i = 0; i < 10; i++) {
       var answer = client.podCredentials(POD_IP, "shop-cart").get(5, TimeUnit.SECONDS);
-      assertEquals("shop-cart-pod", answer.getPod().getName());
+      assertEquals("shop-cart-pod", answer.pod().name());
     }
     assertEquals(10, b.calls("GetPodCredentials"));
     assertTrue(a.calls("GetPodCredentials") >= 1, "round robin sent some first attempts to a");
@@ -102,7 +102,7 @@ class ServerFailoverTest {
 
     a.close();
     for (int i = 0; i < 10; i++) {
-      assertEquals("shop-cart", client.podRole(POD_IP).get(5, TimeUnit.SECONDS).getRole());
+      assertEquals("shop-cart", client.podRole(POD_IP).get(5, TimeUnit.SECONDS).role());
     }
     assertEquals(before + 10, b.calls("GetPodRole"));
   }
