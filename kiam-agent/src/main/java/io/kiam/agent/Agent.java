@@ -4,6 +4,7 @@ import io.kiam.agent.client.ClientMetrics;
 import io.kiam.agent.client.ClientSettings;
 import io.kiam.agent.client.GrpcServerClient;
 import io.kiam.agent.client.HostLookup;
+import io.kiam.agent.client.NodeAwareClient;
 import io.kiam.agent.client.ServerClient;
 import io.kiam.agent.iptables.CommandRunner;
 import io.kiam.agent.iptables.HostInterface;
@@ -100,6 +101,7 @@ public final class Agent implements AutoCloseable {
       log.atInfo()
           .addKeyValue("listen", NetUtil.toSocketAddressString(server.address()))
           .addKeyValue("server.address", config.serverAddress())
+          .addKeyValue("node.name", config.nodeName().orElse(""))
           .addKeyValue("iptables", config.iptables())
           .addKeyValue("require_imdsv2", config.requireImdsv2())
           .log("kiam-agent started");
@@ -122,7 +124,14 @@ public final class Agent implements AutoCloseable {
         registry == PrometheusRegistry.defaultRegistry
             ? ClientMetrics.defaultRegistry()
             : new ClientMetrics(registry);
-    return remember(GrpcServerClient.connect(settings, tls, HostLookup.system(), metrics));
+    GrpcServerClient servers =
+        GrpcServerClient.connect(settings, tls, HostLookup.system(), metrics);
+    if (config.nodeName().isEmpty()) {
+      log.warn("no --node-name (NODE_NAME): every pod request asks a kiam-server");
+      return remember(servers);
+    }
+    return remember(
+        NodeAwareClient.start(servers, config.nodeName().get(), config.disconnectedGrace()));
   }
 
   private static void awaitServers(ServerClient client, Duration wait) {

@@ -1,6 +1,7 @@
 package io.kiam.agent.client;
 
 import io.grpc.CallOptions;
+import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ConnectivityState;
 import io.grpc.Deadline;
@@ -103,6 +104,23 @@ public final class GrpcServerClient implements ServerClient {
         r ->
             new PodCredentials(
                 StatusMapping.pod(r.getPod()), StatusMapping.credentials(r.getCredentials())));
+  }
+
+  /**
+   * The cold path's one call: the decision for the pod at {@code ip} and, when permitted, its
+   * credentials; null when the server is too old to answer so (ask the two unary calls instead).
+   */
+  CompletableFuture<PodAccess> podAccess(String ip) {
+    return domain(
+        call(
+            KiamServiceGrpc.getGetPodCredentialsMethod(),
+            GetPodCredentialsRequest.newBuilder().setIp(ip).setDecisionInResponse(true).build()),
+        StatusMapping::access);
+  }
+
+  /** The channel, for the node stream. */
+  Channel channel() {
+    return channel;
   }
 
   /**

@@ -2,6 +2,10 @@ package io.kiam.agent.client;
 
 import io.grpc.Status;
 import io.kiam.proto.v1.Credentials;
+import io.kiam.proto.v1.GetPodCredentialsResponse;
+import io.kiam.proto.v1.IpAssignment;
+import io.kiam.proto.v1.PodDecision;
+import io.kiam.proto.v1.RefusalCode;
 import java.time.Instant;
 
 /**
@@ -55,5 +59,55 @@ final class StatusMapping {
         Instant.ofEpochSecond(c.getLastUpdatedEpochSeconds()),
         c.getAccountId(),
         c.getRoleArn());
+  }
+
+  /** A stream entry as the node view keeps it. */
+  static PodAccess access(IpAssignment a) {
+    return access(
+        a.getPod(), a.getPodUid(), a.getDecision(), a.hasCredentials() ? a.getCredentials() : null);
+  }
+
+  /** A cold-path answer (asked with decision_in_response), or null from an older server. */
+  static PodAccess access(GetPodCredentialsResponse r) {
+    if (!r.hasDecision()
+        || r.getDecision().getOutcomeCase() == PodDecision.OutcomeCase.OUTCOME_NOT_SET) {
+      return null;
+    }
+    return access(
+        r.getPod(), r.getPodUid(), r.getDecision(), r.hasCredentials() ? r.getCredentials() : null);
+  }
+
+  private static PodAccess access(
+      io.kiam.proto.v1.PodRef ref, String uid, PodDecision decision, Credentials credentials) {
+    if (decision.hasPermitted()) {
+      var permitted = decision.getPermitted();
+      return new PodAccess(
+          pod(ref),
+          uid,
+          permitted.getRole(),
+          permitted.getRoleArn(),
+          permitted.getRoleName(),
+          null,
+          "",
+          credentials == null ? null : credentials(credentials));
+    }
+    // No outcome at all is refused too: memory fails closed.
+    var refused = decision.getRefused();
+    return new PodAccess(
+        pod(ref),
+        uid,
+        refused.getRole(),
+        "",
+        "",
+        refusal(refused.getCode()),
+        refused.getReason(),
+        null);
+  }
+
+  static ServerFailure.Kind refusal(RefusalCode code) {
+    return switch (code) {
+      case REFUSAL_CODE_NO_ROLE, REFUSAL_CODE_IP_CONFLICT -> ServerFailure.Kind.NO_ROLE;
+      default -> ServerFailure.Kind.REFUSED;
+    };
   }
 }
