@@ -25,11 +25,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's gRPC client to the kiam-servers: mutual TLS from files re-read on change, every
- * server of the DNS name in round robin, retries on UNAVAILABLE against the next server within one
- * deadline, keepalive, and periodic re-resolution (see {@link ServerAddressResolver}).
+ * server of the DNS name in round robin, retries on UNAVAILABLE and on an attempt's own deadline
+ * against the next server within one call timeout, keepalive, and periodic re-resolution (see
+ * {@link ServerAddressResolver}).
  */
 public final class GrpcServerClient implements ServerClient {
   private static final Logger log = LoggerFactory.getLogger(GrpcServerClient.class);
+
+  /** An attempt with less time than this left is not worth starting. */
+  private static final java.time.Duration MIN_ATTEMPT = java.time.Duration.ofMillis(50);
 
   private final ManagedChannel channel;
   private final ClientSettings settings;
@@ -187,8 +191,48 @@ public final class GrpcServerClient implements ServerClient {
     return Deadline.after(settings.callTimeout().toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * A call within the call timeout, in attempts: each gets at most {@link
+   * ClientSettings#attemptTimeout()}, and one that runs out of it (a server that died silently, or
+   * hangs) is tried again, which round robin sends to the next server, while time remains.
+   * UNAVAILABLE is retried inside each attempt by gRPC's own policy (see {@link CallPolicy}).
+   */
   private <Q, R> CompletableFuture<R> call(MethodDescriptor<Q, R> method, Q request) {
-    return call(method, request, deadline());
+    long end = System.nanoTime() + settings.callTimeout().toNanos();
+    CompletableFuture<R> result = new CompletableFuture<>();
+    attempt(method, request, end, settings.maxAttempts(), result);
+    return result;
+  }
+
+  private <Q, R> void attempt(
+      MethodDescriptor<Q, R> method, Q request, long end, int left, CompletableFuture<R> result) {
+    long budget = Math.min(end - System.nanoTime(), settings.attemptTimeout().toNanos());
+    CompletableFuture<R> one = call(method, request, Deadline.after(budget, TimeUnit.NANOSECONDS));
+    result.whenComplete(
+        (r, e) -> {
+          if (result.isCancelled()) {
+            one.cancel(false);
+          }
+        });
+    one.whenComplete(
+        (r, e) -> {
+          if (e == null) {
+            result.complete(r);
+            return;
+          }
+          boolean timedOut = Status.fromThrowable(e).getCode() == Status.Code.DEADLINE_EXCEEDED;
+          if (timedOut
+              && left > 1
+              && end - System.nanoTime() > MIN_ATTEMPT.toNanos()
+              && !result.isDone()) {
+            log.atDebug()
+                .addKeyValue("server.method", method.getBareMethodName())
+                .log("attempt timed out, trying the next server");
+            attempt(method, request, end, left - 1, result);
+          } else {
+            result.completeExceptionally(e);
+          }
+        });
   }
 
   private <Q, R> CompletableFuture<R> call(

@@ -108,7 +108,10 @@ class GrpcServerClientTest {
     // A deadline never fires early; how late it fires depends on the machine's load, and the
     // backend's 10 s delay already shows the client did not wait for the answer.
     assertTrue(millis >= 250, "deadline 300 ms, took " + millis + " ms");
-    assertEquals(1, metrics.errors("GetPodRole", Status.Code.DEADLINE_EXCEEDED));
+    // Attempts of at most 150 ms each: how many fit depends on how late each deadline fires.
+    int attempts = server.calls("GetPodRole");
+    assertTrue(attempts >= 1 && attempts <= 2, attempts + " attempts");
+    assertEquals(attempts, metrics.errors("GetPodRole", Status.Code.DEADLINE_EXCEEDED));
   }
 
   @Test
