@@ -25,6 +25,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -37,6 +38,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +67,7 @@ public final class Agent implements AutoCloseable {
   private final CommandRunner commandRunner;
   private final PrometheusRegistry registry;
   private final Duration startupWait;
+  private final LongSupplier accessLogDropped;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private MetadataServer server;
@@ -77,6 +80,7 @@ public final class Agent implements AutoCloseable {
     this.commandRunner = builder.commandRunner;
     this.registry = builder.registry;
     this.startupWait = builder.startupWait;
+    this.accessLogDropped = builder.accessLogDropped;
   }
 
   /** A builder with the real collaborators; tests swap the server client, iptables or registry. */
@@ -202,6 +206,11 @@ public final class Agent implements AutoCloseable {
             config.requireImdsv2(),
             config.requestTimeout(),
             new AgentMetrics(registry));
+    CounterWithCallback.builder()
+        .name("kiam_agent_access_log_dropped_total")
+        .help("Access log lines dropped because the log queue was full (requests never wait)")
+        .callback(cb -> cb.call(accessLogDropped.getAsLong()))
+        .register(registry);
     server =
         remember(
             MetadataServer.start(
@@ -261,6 +270,7 @@ public final class Agent implements AutoCloseable {
     private CommandRunner commandRunner = new ProcessRunner();
     private PrometheusRegistry registry = PrometheusRegistry.defaultRegistry;
     private Duration startupWait = STARTUP_WAIT;
+    private LongSupplier accessLogDropped = () -> 0;
 
     private Builder(AgentConfig config) {
       this.config = config;
@@ -287,6 +297,12 @@ public final class Agent implements AutoCloseable {
     /** How long start waits for a server to answer (zero: not at all). */
     public Builder startupWait(Duration value) {
       this.startupWait = value;
+      return this;
+    }
+
+    /** Where the count of access-log lines dropped by a full queue comes from. */
+    public Builder accessLogDropped(LongSupplier value) {
+      this.accessLogDropped = value;
       return this;
     }
 

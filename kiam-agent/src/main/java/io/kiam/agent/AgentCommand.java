@@ -174,7 +174,8 @@ public final class AgentCommand implements Callable<Integer> {
     Logging.configure(jsonLog ? LogFormat.JSON : logFormat, level);
     AgentConfig config = config();
     config.tls().requireReadable();
-    Agent agent = Agent.builder(config).build();
+    AccessLogQueue accessLog = AccessLogQueue.install(AccessLogQueue.DEFAULT_CAPACITY);
+    Agent agent = Agent.builder(config).accessLogDropped(accessLog::dropped).build();
     agent.start();
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "kiam-agent-shutdown"));
     agent.awaitClosed();
