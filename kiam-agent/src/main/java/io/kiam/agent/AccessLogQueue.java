@@ -23,8 +23,12 @@ public final class AccessLogQueue extends UnsynchronizedAppenderBase<ILoggingEve
   /** The access log's logger (see {@code io.kiam.agent.metadata.AccessLog}). */
   public static final String LOGGER = "io.kiam.agent.access";
 
-  /** About 8k lines of ~300 bytes: seconds of a burst at tens of thousands of requests a second. */
-  public static final int DEFAULT_CAPACITY = 8192;
+  /**
+   * 2048 queued events (about 1 KiB each with their key-value pairs, so at most ~2 MiB of the
+   * agent's 48 MiB heap): tens of milliseconds of a burst at the agent's peak rate, which the
+   * writer thread drains far faster than pods ask.
+   */
+  public static final int DEFAULT_CAPACITY = 2048;
 
   private final BlockingQueue<ILoggingEvent> queue;
   private final Appender<ILoggingEvent> target;

@@ -84,7 +84,7 @@ public final class NodeAwareClient implements ServerClient {
     if (known != null) {
       return answer(known::asRole);
     }
-    if (view.state() == NodeView.State.UNSUPPORTED) {
+    if (!view.streamed()) {
       return servers.podRole(ip);
     }
     return ask(ip)
@@ -98,7 +98,7 @@ public final class NodeAwareClient implements ServerClient {
     if (known != null && usable(known, role)) {
       return answer(() -> credentials(known, role));
     }
-    if (view.state() == NodeView.State.UNSUPPORTED) {
+    if (!view.streamed()) {
       return servers.podCredentials(ip, role);
     }
     return ask(ip)
@@ -164,11 +164,23 @@ public final class NodeAwareClient implements ServerClient {
     return new PodCredentials(access.pod(), access.credentials());
   }
 
-  /** The cold path's one call; its answer serves the pod's next request for a moment. */
+  /**
+   * The cold path's one call; its answer serves the pod's next request for a moment. Null when the
+   * server that answered is too old for it (a fleet half upgraded): ask the two unary calls.
+   */
   private CompletableFuture<PodAccess> ask(String ip) {
     long stamp = view.stamp(ip);
     return servers
         .podAccess(ip)
+        .exceptionallyCompose(
+            failure -> {
+              Throwable cause =
+                  failure instanceof CompletionException ? failure.getCause() : failure;
+              // An older server refuses the empty role the cold call sends.
+              return cause instanceof ServerFailure f && f.kind() == ServerFailure.Kind.MALFORMED
+                  ? CompletableFuture.completedFuture(null)
+                  : CompletableFuture.failedFuture(cause);
+            })
         .thenApply(
             access -> {
               if (access != null && view.unchangedSince(ip, stamp)) {

@@ -17,7 +17,7 @@ import java.util.function.LongSupplier;
 final class NodeView {
   /** Where the stream stands. */
   enum State {
-    /** No snapshot yet: every IP is asked of a server. */
+    /** No snapshot yet: every IP is asked of a server, with the unary calls of old. */
     STARTING,
     /** Snapshot received and changes flowing: memory answers. */
     LIVE,
@@ -53,6 +53,15 @@ final class NodeView {
 
   State state() {
     return state;
+  }
+
+  /**
+   * Whether the servers have streamed to this agent (live now or lost since): then they speak the
+   * one-call cold path too. Before the first snapshot, and against older servers, ask as before.
+   */
+  boolean streamed() {
+    State s = state;
+    return s == State.LIVE || s == State.DISCONNECTED;
   }
 
   /** Why memory does not answer known pods (for the 503), or empty when it does. */
