@@ -26,6 +26,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -134,8 +135,20 @@ public final class Agent implements AutoCloseable {
       log.warn("no --node-name (NODE_NAME): every pod request asks a kiam-server");
       return remember(servers);
     }
-    return remember(
-        NodeAwareClient.start(servers, config.nodeName().get(), config.disconnectedGrace()));
+    NodeAwareClient node =
+        remember(
+            NodeAwareClient.start(servers, config.nodeName().get(), config.disconnectedGrace()));
+    GaugeWithCallback.builder()
+        .name("kiam_agent_node_stream_live")
+        .help("1 while the node stream is live and the agent answers its pods from memory")
+        .callback(cb -> cb.call(node.live() ? 1 : 0))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("kiam_agent_node_pods")
+        .help("Pod IPs of this node the agent holds in memory from the node stream")
+        .callback(cb -> cb.call(node.known()))
+        .register(registry);
+    return node;
   }
 
   private static void awaitServers(ServerClient client, Duration wait) {
