@@ -353,6 +353,14 @@ class NodeStreamIT {
   }
 
   @Test
+  void aStreamWithoutANodeNameIsRefusedAsInvalid() throws Exception {
+    StreamRecorder stream = new StreamRecorder();
+    KiamServiceGrpc.newStub(channel).watchNode(WatchNodeRequest.getDefaultInstance(), stream);
+    stream.await("the refusal", s -> s.error() != null, WAIT);
+    assertEquals(Status.Code.INVALID_ARGUMENT, Status.fromThrowable(stream.error()).getCode());
+  }
+
+  @Test
   void anOldAgentsTwoCallsStillWork() throws Exception {
     create(pod("web", NODE, "10.7.0.1", "shop-web"));
     create(pod("admin", NODE, "10.7.0.2", "bank-admin"));

@@ -12,8 +12,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gRPC server the agents reach: mutual TLS only, client keepalive pings allowed every 5 s (the
- * node streams' agents ping to notice a dead path; their own heartbeats catch it sooner), and
+ * The gRPC server the agents reach: mutual TLS only, client keepalive pings allowed every 5 s (an
+ * agent's node stream also gets the server's heartbeats, which reveal a dead path sooner), and
  * connections aged out every few minutes so that agents re-resolve the servers' addresses (kiam's
  * agents once stuck to servers that had long gone).
  */
