@@ -4,6 +4,7 @@ import io.kiam.agent.client.ClientMetrics;
 import io.kiam.agent.client.ClientSettings;
 import io.kiam.agent.client.GrpcServerClient;
 import io.kiam.agent.client.HostLookup;
+import io.kiam.agent.client.NodeAwareClient;
 import io.kiam.agent.client.ServerClient;
 import io.kiam.agent.iptables.CommandRunner;
 import io.kiam.agent.iptables.HostInterface;
@@ -24,6 +25,8 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -36,6 +39,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +68,7 @@ public final class Agent implements AutoCloseable {
   private final CommandRunner commandRunner;
   private final PrometheusRegistry registry;
   private final Duration startupWait;
+  private final LongSupplier accessLogDropped;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private MetadataServer server;
@@ -76,6 +81,7 @@ public final class Agent implements AutoCloseable {
     this.commandRunner = builder.commandRunner;
     this.registry = builder.registry;
     this.startupWait = builder.startupWait;
+    this.accessLogDropped = builder.accessLogDropped;
   }
 
   /** A builder with the real collaborators; tests swap the server client, iptables or registry. */
@@ -100,6 +106,7 @@ public final class Agent implements AutoCloseable {
       log.atInfo()
           .addKeyValue("listen", NetUtil.toSocketAddressString(server.address()))
           .addKeyValue("server.address", config.serverAddress())
+          .addKeyValue("node.name", config.nodeName().orElse(""))
           .addKeyValue("iptables", config.iptables())
           .addKeyValue("require_imdsv2", config.requireImdsv2())
           .log("kiam-agent started");
@@ -122,7 +129,26 @@ public final class Agent implements AutoCloseable {
         registry == PrometheusRegistry.defaultRegistry
             ? ClientMetrics.defaultRegistry()
             : new ClientMetrics(registry);
-    return remember(GrpcServerClient.connect(settings, tls, HostLookup.system(), metrics));
+    GrpcServerClient servers =
+        GrpcServerClient.connect(settings, tls, HostLookup.system(), metrics);
+    if (config.nodeName().isEmpty()) {
+      log.warn("no --node-name (NODE_NAME): every pod request asks a kiam-server");
+      return remember(servers);
+    }
+    NodeAwareClient node =
+        remember(
+            NodeAwareClient.start(servers, config.nodeName().get(), config.disconnectedGrace()));
+    GaugeWithCallback.builder()
+        .name("kiam_agent_node_stream_live")
+        .help("1 while the node stream is live and the agent answers its pods from memory")
+        .callback(cb -> cb.call(node.live() ? 1 : 0))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("kiam_agent_node_pods")
+        .help("Pod IPs of this node the agent holds in memory from the node stream")
+        .callback(cb -> cb.call(node.known()))
+        .register(registry);
+    return node;
   }
 
   private static void awaitServers(ServerClient client, Duration wait) {
@@ -193,6 +219,11 @@ public final class Agent implements AutoCloseable {
             config.requireImdsv2(),
             config.requestTimeout(),
             new AgentMetrics(registry));
+    CounterWithCallback.builder()
+        .name("kiam_agent_access_log_dropped_total")
+        .help("Access log lines dropped because the log queue was full (requests never wait)")
+        .callback(cb -> cb.call(accessLogDropped.getAsLong()))
+        .register(registry);
     server =
         remember(
             MetadataServer.start(
@@ -252,6 +283,7 @@ public final class Agent implements AutoCloseable {
     private CommandRunner commandRunner = new ProcessRunner();
     private PrometheusRegistry registry = PrometheusRegistry.defaultRegistry;
     private Duration startupWait = STARTUP_WAIT;
+    private LongSupplier accessLogDropped = () -> 0;
 
     private Builder(AgentConfig config) {
       this.config = config;
@@ -278,6 +310,12 @@ public final class Agent implements AutoCloseable {
     /** How long start waits for a server to answer (zero: not at all). */
     public Builder startupWait(Duration value) {
       this.startupWait = value;
+      return this;
+    }
+
+    /** Where the count of access-log lines dropped by a full queue comes from. */
+    public Builder accessLogDropped(LongSupplier value) {
+      this.accessLogDropped = value;
       return this;
     }
 

@@ -83,6 +83,23 @@ public final class AgentCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}).")
   Duration serverTimeout;
 
+  @Option(
+      names = "--node-name",
+      defaultValue = "${env:NODE_NAME}",
+      description =
+          "The node this agent serves: the servers stream its pods' roles and credentials to the"
+              + " agent, which then answers from memory (default: $NODE_NAME; unset: every request"
+              + " asks a server).")
+  String nodeName;
+
+  @Option(
+      names = "--disconnected-grace",
+      defaultValue = "60s",
+      description =
+          "With no server reachable, how long pods already known keep their answers from memory;"
+              + " then 503. A new pod gets 503 at once (default: ${DEFAULT-VALUE}).")
+  Duration disconnectedGrace;
+
   @Option(names = "--cert", required = true, description = "Client certificate (PEM).")
   Path cert;
 
@@ -146,7 +163,9 @@ public final class AgentCommand implements Callable<Integer> {
         requireImdsv2,
         Optional.ofNullable(prometheusListen),
         jsonLog ? LogFormat.JSON : logFormat,
-        level);
+        level,
+        nodeName == null || nodeName.isBlank() ? Optional.empty() : Optional.of(nodeName.strip()),
+        disconnectedGrace);
   }
 
   @Override
@@ -155,7 +174,8 @@ public final class AgentCommand implements Callable<Integer> {
     Logging.configure(jsonLog ? LogFormat.JSON : logFormat, level);
     AgentConfig config = config();
     config.tls().requireReadable();
-    Agent agent = Agent.builder(config).build();
+    AccessLogQueue accessLog = AccessLogQueue.install(AccessLogQueue.DEFAULT_CAPACITY);
+    Agent agent = Agent.builder(config).accessLogDropped(accessLog::dropped).build();
     agent.start();
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "kiam-agent-shutdown"));
     agent.awaitClosed();

@@ -25,6 +25,10 @@ import java.util.regex.Pattern;
  * @param serverTimeout the deadline of one server call, retries included
  * @param allowRoute metadata paths (whole normalised path) proxied to the real service
  * @param metadataEndpoint the real metadata service, {@code http://HOST[:PORT]}
+ * @param nodeName the node this agent serves (NODE_NAME): the servers stream this node's pods to
+ *     it; empty means every answer is asked of a server
+ * @param disconnectedGrace how long pods the agent knows keep being answered from memory once no
+ *     server is reachable (zero: not at all); docs/security.md explains the default
  */
 public record AgentConfig(
     int port,
@@ -40,7 +44,9 @@ public record AgentConfig(
     boolean requireImdsv2,
     Optional<InetSocketAddress> prometheusListen,
     LogFormat logFormat,
-    String level) {
+    String level,
+    Optional<String> nodeName,
+    Duration disconnectedGrace) {
 
   public static final int DEFAULT_PORT = 8181;
   public static final String DEFAULT_SERVER_ADDRESS = "dns:///kiam-server:9610";
@@ -58,6 +64,19 @@ public record AgentConfig(
 
   /** From a request's first byte to its answer, at most (cuts off callers trickling bytes). */
   public static final Duration SLOW_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * How long known pods are answered with no server reachable: long enough to ride out a
+   * control-plane restart, short enough that an IP freed and reused meanwhile is rarely served a
+   * role it no longer has (docs/security.md).
+   */
+  public static final Duration DEFAULT_DISCONNECTED_GRACE = Duration.ofSeconds(60);
+
+  private static final Duration MAX_DISCONNECTED_GRACE = Duration.ofMinutes(15);
+
+  /** A Kubernetes node name: a DNS subdomain. */
+  private static final Pattern NODE_NAME =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
   private static final Duration MIN_SERVER_TIMEOUT = Duration.ofMillis(10);
   private static final Duration MAX_SERVER_TIMEOUT = Duration.ofSeconds(30);
@@ -105,6 +124,17 @@ public record AgentConfig(
     Objects.requireNonNull(prometheusListen, "prometheusListen");
     Objects.requireNonNull(logFormat, "logFormat");
     Logging.parseLevel(level);
+    Objects.requireNonNull(nodeName, "nodeName");
+    if (nodeName.isPresent()
+        && (nodeName.get().length() > 253 || !NODE_NAME.matcher(nodeName.get()).matches())) {
+      throw new IllegalArgumentException(
+          "--node-name: '" + nodeName.get() + "' is not a Kubernetes node name");
+    }
+    Objects.requireNonNull(disconnectedGrace, "disconnectedGrace");
+    if (disconnectedGrace.isNegative() || disconnectedGrace.compareTo(MAX_DISCONNECTED_GRACE) > 0) {
+      throw new IllegalArgumentException(
+          "--disconnected-grace: must be between 0s and 15m, was " + disconnectedGrace);
+    }
   }
 
   private static void checkEndpoint(URI endpoint) {

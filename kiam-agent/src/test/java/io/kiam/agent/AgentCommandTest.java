@@ -73,6 +73,7 @@ class AgentCommandTest {
     assertTrue(config.prometheusListen().isEmpty());
     assertEquals(LogFormat.TEXT, config.logFormat());
     assertTrue(config.requestTimeout().compareTo(Duration.ofSeconds(1)) < 0);
+    assertEquals(Duration.ofSeconds(60), config.disconnectedGrace());
   }
 
   @Test
@@ -103,7 +104,11 @@ class AgentCommandTest {
             "--log-format",
             "json",
             "--level",
-            "debug");
+            "debug",
+            "--node-name",
+            "ip-10-0-0-5.eu-west-1.compute.internal",
+            "--disconnected-grace",
+            "2m");
 
     assertEquals(8282, config.port());
     assertEquals(InetAddress.getByName("10.0.0.5"), config.host().orElseThrow());
@@ -115,6 +120,13 @@ class AgentCommandTest {
     assertEquals(9620, config.prometheusListen().orElseThrow().getPort());
     assertEquals(LogFormat.JSON, config.logFormat());
     assertEquals("10.0.0.5", config.listenAddress().getAddress().getHostAddress());
+    assertEquals("ip-10-0-0-5.eu-west-1.compute.internal", config.nodeName().orElseThrow());
+    assertEquals(Duration.ofMinutes(2), config.disconnectedGrace());
+  }
+
+  @Test
+  void aBlankNodeNameMeansNoStream() {
+    assertTrue(parse("--node-name", " ").nodeName().isEmpty());
   }
 
   @Test
@@ -146,6 +158,8 @@ class AgentCommandTest {
         "--log-format|xml|--log-format",
         "--level|loud|--level",
         "--prometheus-listen-addr|9620|--prometheus-listen-addr",
+        "--node-name|Node_1|--node-name: 'Node_1' is not a Kubernetes node name",
+        "--disconnected-grace|1h|--disconnected-grace: must be between 0s and 15m",
       })
   void badValuesEndWithOneClearLineAndExitCode2(String flag, String value, String expected) {
     String[] result = run(flag, value);
@@ -196,7 +210,9 @@ class AgentCommandTest {
             "--require-imdsv2",
             "--prometheus-listen-addr",
             "--log-format",
-            "--level")) {
+            "--level",
+            "--node-name",
+            "--disconnected-grace")) {
       assertTrue(result[2].contains(flag), flag);
     }
   }

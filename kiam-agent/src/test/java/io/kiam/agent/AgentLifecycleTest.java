@@ -4,13 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kiam.agent.client.PodCredentials;
+import io.kiam.agent.client.PodRole;
 import io.kiam.agent.client.ServerClient;
+import io.kiam.agent.client.ServerFailure;
 import io.kiam.agent.iptables.CommandResult;
 import io.kiam.agent.iptables.CommandRunner;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.tls.TlsFiles;
-import io.kiam.proto.v1.GetPodCredentialsResponse;
-import io.kiam.proto.v1.GetPodRoleResponse;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -78,13 +79,15 @@ class AgentLifecycleTest {
 
   private static final class HealthyServers implements ServerClient {
     @Override
-    public CompletableFuture<GetPodRoleResponse> podRole(String ip) {
-      return CompletableFuture.completedFuture(GetPodRoleResponse.getDefaultInstance());
+    public CompletableFuture<PodRole> podRole(String ip) {
+      return CompletableFuture.failedFuture(
+          new ServerFailure(ServerFailure.Kind.NO_SUCH_POD, "no pods in this test"));
     }
 
     @Override
-    public CompletableFuture<GetPodCredentialsResponse> podCredentials(String ip, String role) {
-      return CompletableFuture.completedFuture(GetPodCredentialsResponse.getDefaultInstance());
+    public CompletableFuture<PodCredentials> podCredentials(String ip, String role) {
+      return CompletableFuture.failedFuture(
+          new ServerFailure(ServerFailure.Kind.NO_SUCH_POD, "no pods in this test"));
     }
 
     @Override
@@ -118,7 +121,9 @@ class AgentLifecycleTest {
         false,
         Optional.empty(),
         LogFormat.TEXT,
-        "info");
+        "info",
+        Optional.empty(),
+        AgentConfig.DEFAULT_DISCONNECTED_GRACE);
   }
 
   private Agent agent(AgentConfig config) {

@@ -105,6 +105,27 @@ class AgentLoopbackIT {
   }
 
   @Test
+  void aNewAgentWithANodeNameAgainstAServerWithoutWatchNodeAsksAsBefore() throws Exception {
+    int rolesBefore = server.calls("GetPodRole");
+    int credentialsBefore = server.calls("GetPodCredentials");
+    try (LoopbackAgent onNode =
+        LoopbackAgent.start(server, LoopbackAgent.Options.defaults().onNode("node-1"))) {
+      onNode.awaitHealthy();
+
+      HttpResponse<String> name = get(onNode, CREDENTIALS);
+      HttpResponse<String> credentials = get(onNode, CREDENTIALS + "shop-reader");
+
+      assertEquals(200, name.statusCode());
+      assertEquals("shop-reader", name.body());
+      assertEquals(200, credentials.statusCode());
+      assertTrue(credentials.body().contains("secret-for-shop-reader"));
+      assertTrue(server.calls("WatchNode") >= 1, "the agent tried the stream first");
+      assertEquals(2, server.calls("GetPodRole") - rolesBefore, "listing, then the role check");
+      assertEquals(1, server.calls("GetPodCredentials") - credentialsBefore);
+    }
+  }
+
+  @Test
   void policyRefusalTravelsAs403WithTheServersExplanation() throws Exception {
     backend.removePod(POD_IP).pod(POD_IP, "shop", "web-1", "billing-admin");
 

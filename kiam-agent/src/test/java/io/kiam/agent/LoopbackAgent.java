@@ -26,18 +26,32 @@ final class LoopbackAgent implements AutoCloseable {
 
   /** Options of the agent under test; the server address and TLS come from the fake server. */
   record Options(
-      boolean requireImdsv2, Optional<Pattern> allowRoute, URI metadataEndpoint, Duration timeout) {
+      boolean requireImdsv2,
+      Optional<Pattern> allowRoute,
+      URI metadataEndpoint,
+      Duration timeout,
+      Optional<String> nodeName) {
     static Options defaults() {
       return new Options(
-          false, Optional.empty(), URI.create("http://127.0.0.1:9"), Duration.ofMillis(800));
+          false,
+          Optional.empty(),
+          URI.create("http://127.0.0.1:9"),
+          Duration.ofMillis(800),
+          Optional.empty());
     }
 
     Options requiringImdsv2() {
-      return new Options(true, allowRoute, metadataEndpoint, timeout);
+      return new Options(true, allowRoute, metadataEndpoint, timeout, nodeName);
     }
 
     Options proxying(String regex, URI upstream) {
-      return new Options(requireImdsv2, Optional.of(Pattern.compile(regex)), upstream, timeout);
+      return new Options(
+          requireImdsv2, Optional.of(Pattern.compile(regex)), upstream, timeout, nodeName);
+    }
+
+    /** The agent subscribes to this node's stream (and falls back if the server has none). */
+    Options onNode(String name) {
+      return new Options(requireImdsv2, allowRoute, metadataEndpoint, timeout, Optional.of(name));
     }
   }
 
@@ -71,7 +85,9 @@ final class LoopbackAgent implements AutoCloseable {
             options.requireImdsv2(),
             Optional.empty(),
             LogFormat.TEXT,
-            "info"),
+            "info",
+            options.nodeName(),
+            AgentConfig.DEFAULT_DISCONNECTED_GRACE),
         startupWait);
   }
 

@@ -58,6 +58,7 @@ class AgentFlagsTest {
     assertEquals(List.of("cali+"), config.hostInterfaces());
     assertEquals(ContainerArgs.NODE_IP, config.host().orElseThrow().getHostAddress());
     assertEquals(8181, config.port());
+    assertEquals(ContainerArgs.NODE_NAME, config.nodeName().orElseThrow());
     assertEquals("dns:///kiam-server.kiam-system.svc.cluster.local:9610", config.serverAddress());
     assertEquals(Path.of("/etc/kiam/tls/tls.crt"), config.tls().cert());
     assertTrue(config.prometheusListen().isEmpty());

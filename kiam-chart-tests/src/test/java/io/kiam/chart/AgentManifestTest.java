@@ -81,6 +81,17 @@ class AgentManifestTest {
   }
 
   @Test
+  void takesTheNodeNameFromTheDownwardApiAndPassesIt() {
+    EnvVar nodeName =
+        container(DEFAULTS).getEnv().stream()
+            .filter(e -> e.getName().equals("NODE_NAME"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals("spec.nodeName", nodeName.getValueFrom().getFieldRef().getFieldPath());
+    assertTrue(container(DEFAULTS).getArgs().contains("--node-name=$(NODE_NAME)"));
+  }
+
+  @Test
   void installsTheRuleOnCalicoInterfacesAndKeepsItOnShutdown() {
     List<String> args = container(DEFAULTS).getArgs();
     assertTrue(args.contains("--iptables"), args::toString);

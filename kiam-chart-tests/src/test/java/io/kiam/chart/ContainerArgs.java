@@ -13,6 +13,9 @@ final class ContainerArgs {
   /** What the downward API would give; a documentation address, never contacted. */
   static final String NODE_IP = "192.0.2.10";
 
+  /** What the downward API would give for spec.nodeName. */
+  static final String NODE_NAME = "ip-192-0-2-10.ec2.internal";
+
   private static final Pattern REFERENCE = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)");
 
   private ContainerArgs() {}
@@ -26,6 +29,8 @@ final class ContainerArgs {
         String field = var.getValueFrom().getFieldRef().getFieldPath();
         if (field.equals("status.hostIP") || field.equals("status.podIP")) {
           env.put(var.getName(), NODE_IP);
+        } else if (field.equals("spec.nodeName")) {
+          env.put(var.getName(), NODE_NAME);
         }
       }
     }

@@ -13,11 +13,14 @@ import io.kiam.server.grpc.ServerHealth;
 import io.kiam.server.k8s.KubernetesCaches;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
+import io.kiam.server.nodes.NodeStreams;
+import io.kiam.server.policy.DecisionLog;
 import io.kiam.server.roles.PodRoleRequests;
 import io.kiam.server.roles.Prefetcher;
 import io.kiam.server.roles.RoleUsageTracker;
 import io.kiam.server.roles.SessionNamer;
 import io.kiam.server.sts.ArnResolver;
+import io.kiam.server.sts.CredentialUpdates;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.RoleUsage;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -31,6 +34,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -154,7 +158,30 @@ public final class KiamServer implements AutoCloseable {
             prefetcher.prefetchAll(pods.pods().filter(p -> p.namespace().equals(ns.name())));
           }
         });
+    DecisionLog decisions = new DecisionLog();
+    pods.addListener(decisions);
+    NodeStreams nodeStreams =
+        new NodeStreams(pods, namespaces, roleRequests, credentials, decisions);
+    pods.addListener(nodeStreams);
+    namespaces.onPermissionChange(nodeStreams::namespaceChanged);
+    if (credentials instanceof CredentialUpdates updates) {
+      updates.onCredentialsChanged(nodeStreams::credentialsChanged);
+    }
+    ScheduledThreadPoolExecutor heartbeats =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "kiam-node-stream-heartbeats");
+              t.setDaemon(true);
+              return t;
+            });
+    heartbeats.setRemoveOnCancelPolicy(true);
+    started.push(heartbeats::shutdownNow);
     registerGauges();
+    gauge(
+        "kiam_server_node_streams",
+        "WatchNode streams (agents) subscribed now",
+        nodeStreams::subscriptions);
 
     caches = new KubernetesCaches(client, pods, namespaces);
     started.push(caches);
@@ -171,11 +198,16 @@ public final class KiamServer implements AutoCloseable {
             events,
             caches::synced,
             config.podWait(),
-            metrics);
+            metrics,
+            decisions,
+            nodeStreams,
+            heartbeats);
     grpc =
         new GrpcServer(config.bind(), tls.grpcServerContext(), service, health, metrics, executor);
     grpc.start();
     started.push(() -> grpc.shutdown(config.shutdownGrace()));
+    // Streams never end by themselves: end them first so shutdown need not wait out the grace.
+    started.push(nodeStreams);
     started.push(health::shuttingDown);
 
     if (config.prometheusListen().isPresent()) {

@@ -122,6 +122,15 @@ public record ClientSettings(
         minGap);
   }
 
+  /**
+   * The most one attempt may take: half the call timeout when retries are on, so that a server that
+   * died silently costs half the budget and the next server still has the other half (and the
+   * server's own wait for a new pod, 300 ms by default, fits in an attempt of the default 800 ms).
+   */
+  public Duration attemptTimeout() {
+    return maxAttempts > 1 ? callTimeout.dividedBy(2) : callTimeout;
+  }
+
   /** The name checked against the servers' certificates. */
   public String expectedServerName() {
     return serverName != null ? serverName : target.host();

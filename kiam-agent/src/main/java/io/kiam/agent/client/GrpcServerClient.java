@@ -1,6 +1,7 @@
 package io.kiam.agent.client;
 
 import io.grpc.CallOptions;
+import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ConnectivityState;
 import io.grpc.Deadline;
@@ -14,22 +15,25 @@ import io.grpc.stub.StreamObserver;
 import io.kiam.common.tls.ReloadingTls;
 import io.kiam.proto.v1.GetHealthRequest;
 import io.kiam.proto.v1.GetPodCredentialsRequest;
-import io.kiam.proto.v1.GetPodCredentialsResponse;
 import io.kiam.proto.v1.GetPodRoleRequest;
-import io.kiam.proto.v1.GetPodRoleResponse;
 import io.kiam.proto.v1.KiamServiceGrpc;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The agent's gRPC client to the kiam-servers: mutual TLS from files re-read on change, every
- * server of the DNS name in round robin, retries on UNAVAILABLE against the next server within one
- * deadline, keepalive, and periodic re-resolution (see {@link ServerAddressResolver}).
+ * server of the DNS name in round robin, retries on UNAVAILABLE and on an attempt's own deadline
+ * against the next server within one call timeout, keepalive, and periodic re-resolution (see
+ * {@link ServerAddressResolver}).
  */
 public final class GrpcServerClient implements ServerClient {
   private static final Logger log = LoggerFactory.getLogger(GrpcServerClient.class);
+
+  /** An attempt with less time than this left is not worth starting. */
+  private static final java.time.Duration MIN_ATTEMPT = java.time.Duration.ofMillis(50);
 
   private final ManagedChannel channel;
   private final ClientSettings settings;
@@ -87,16 +91,64 @@ public final class GrpcServerClient implements ServerClient {
   }
 
   @Override
-  public CompletableFuture<GetPodRoleResponse> podRole(String ip) {
-    return call(
-        KiamServiceGrpc.getGetPodRoleMethod(), GetPodRoleRequest.newBuilder().setIp(ip).build());
+  public CompletableFuture<PodRole> podRole(String ip) {
+    return domain(
+        call(
+            KiamServiceGrpc.getGetPodRoleMethod(),
+            GetPodRoleRequest.newBuilder().setIp(ip).build()),
+        r -> new PodRole(StatusMapping.pod(r.getPod()), r.getRole(), r.getRoleArn()));
   }
 
   @Override
-  public CompletableFuture<GetPodCredentialsResponse> podCredentials(String ip, String role) {
-    return call(
-        KiamServiceGrpc.getGetPodCredentialsMethod(),
-        GetPodCredentialsRequest.newBuilder().setIp(ip).setRole(role).build());
+  public CompletableFuture<PodCredentials> podCredentials(String ip, String role) {
+    return domain(
+        call(
+            KiamServiceGrpc.getGetPodCredentialsMethod(),
+            GetPodCredentialsRequest.newBuilder().setIp(ip).setRole(role).build()),
+        r ->
+            new PodCredentials(
+                StatusMapping.pod(r.getPod()), StatusMapping.credentials(r.getCredentials())));
+  }
+
+  /**
+   * The cold path's one call: the decision for the pod at {@code ip} and, when permitted, its
+   * credentials; null when the server is too old to answer so (ask the two unary calls instead).
+   */
+  CompletableFuture<PodAccess> podAccess(String ip) {
+    return domain(
+        call(
+            KiamServiceGrpc.getGetPodCredentialsMethod(),
+            GetPodCredentialsRequest.newBuilder().setIp(ip).setDecisionInResponse(true).build()),
+        StatusMapping::access);
+  }
+
+  /** The channel, for the node stream. */
+  Channel channel() {
+    return channel;
+  }
+
+  /**
+   * The call's answer as a domain record, or its failure as a {@link ServerFailure}; cancelling the
+   * returned future cancels the call.
+   */
+  private static <R, T> CompletableFuture<T> domain(
+      CompletableFuture<R> call, Function<R, T> convert) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    call.whenComplete(
+        (r, e) -> {
+          if (e != null) {
+            result.completeExceptionally(StatusMapping.failure(e));
+          } else {
+            result.complete(convert.apply(r));
+          }
+        });
+    result.whenComplete(
+        (r, e) -> {
+          if (result.isCancelled()) {
+            call.cancel(false);
+          }
+        });
+    return result;
   }
 
   /**
@@ -139,8 +191,48 @@ public final class GrpcServerClient implements ServerClient {
     return Deadline.after(settings.callTimeout().toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * A call within the call timeout, in attempts: each gets at most {@link
+   * ClientSettings#attemptTimeout()}, and one that runs out of it (a server that died silently, or
+   * hangs) is tried again, which round robin sends to the next server, while time remains.
+   * UNAVAILABLE is retried inside each attempt by gRPC's own policy (see {@link CallPolicy}).
+   */
   private <Q, R> CompletableFuture<R> call(MethodDescriptor<Q, R> method, Q request) {
-    return call(method, request, deadline());
+    long end = System.nanoTime() + settings.callTimeout().toNanos();
+    CompletableFuture<R> result = new CompletableFuture<>();
+    attempt(method, request, end, settings.maxAttempts(), result);
+    return result;
+  }
+
+  private <Q, R> void attempt(
+      MethodDescriptor<Q, R> method, Q request, long end, int left, CompletableFuture<R> result) {
+    long budget = Math.min(end - System.nanoTime(), settings.attemptTimeout().toNanos());
+    CompletableFuture<R> one = call(method, request, Deadline.after(budget, TimeUnit.NANOSECONDS));
+    result.whenComplete(
+        (r, e) -> {
+          if (result.isCancelled()) {
+            one.cancel(false);
+          }
+        });
+    one.whenComplete(
+        (r, e) -> {
+          if (e == null) {
+            result.complete(r);
+            return;
+          }
+          boolean timedOut = Status.fromThrowable(e).getCode() == Status.Code.DEADLINE_EXCEEDED;
+          if (timedOut
+              && left > 1
+              && end - System.nanoTime() > MIN_ATTEMPT.toNanos()
+              && !result.isDone()) {
+            log.atDebug()
+                .addKeyValue("server.method", method.getBareMethodName())
+                .log("attempt timed out, trying the next server");
+            attempt(method, request, end, left - 1, result);
+          } else {
+            result.completeExceptionally(e);
+          }
+        });
   }
 
   private <Q, R> CompletableFuture<R> call(

@@ -1,18 +1,18 @@
 package io.kiam.agent.client;
 
-import io.kiam.proto.v1.GetPodCredentialsResponse;
-import io.kiam.proto.v1.GetPodRoleResponse;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The agent's view of the kiam-servers. Futures fail with {@link io.grpc.StatusRuntimeException}
- * whose code (never its text) says what went wrong, as kiam.proto documents; every call carries a
- * deadline that fits the AWS SDKs' 1 s metadata budget.
+ * The agent's view of the kiam-servers, in domain terms. Futures fail with {@link ServerFailure}
+ * whose kind says what went wrong; every answer arrives within a deadline that fits the AWS SDKs' 1
+ * s metadata budget.
  */
 public interface ServerClient extends AutoCloseable {
-  CompletableFuture<GetPodRoleResponse> podRole(String ip);
+  /** The role the pod at {@code ip} is annotated with. */
+  CompletableFuture<PodRole> podRole(String ip);
 
-  CompletableFuture<GetPodCredentialsResponse> podCredentials(String ip, String role);
+  /** Credentials for {@code role}, if the pod at {@code ip} may have it. */
+  CompletableFuture<PodCredentials> podCredentials(String ip, String role);
 
   /** True when at least one server answers its health check as serving. */
   CompletableFuture<Boolean> healthy();

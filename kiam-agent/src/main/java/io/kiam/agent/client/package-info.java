@@ -16,8 +16,17 @@
  *       s; the server permits pings every 10 s without calls.
  *   <li>gRPC's retry policy retries UNAVAILABLE (a server down, restarting, not synced, or unable
  *       to reach STS) up to 3 attempts with 10-50 ms backoff; round robin sends each attempt to the
- *       next server. One deadline (800 ms by default) covers the call and its retries, inside the
- *       AWS SDKs' 1 s budget. Other codes are final and reach the caller unchanged.
+ *       next server. On top of it, each attempt has its own deadline (half the call timeout) and
+ *       one that runs out (a server that died silently) is tried again on the next server. One
+ *       deadline (800 ms by default) covers the call and its retries, inside the AWS SDKs' 1 s
+ *       budget. Other codes are final and become {@link io.kiam.agent.client.ServerFailure} kinds.
+ *   <li>With a node name, {@link io.kiam.agent.client.NodeAwareClient} subscribes to WatchNode and
+ *       answers from memory; the server's heartbeat (every second) tells a silent server within
+ *       three, faster than keepalive can (gRPC clamps it to 10 s or more).
  * </ul>
+ *
+ * <p>This package is the one place where gRPC and protobuf types become the agent's own records
+ * ({@link io.kiam.agent.client.PodRole}, {@link io.kiam.agent.client.PodCredentials}) and typed
+ * failures; the HTTP side never sees the wire.
  */
 package io.kiam.agent.client;

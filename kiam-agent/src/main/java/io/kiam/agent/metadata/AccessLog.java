@@ -1,6 +1,6 @@
 package io.kiam.agent.metadata;
 
-import io.kiam.proto.v1.PodRef;
+import io.kiam.agent.client.PodRef;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +44,8 @@ public final class AccessLog {
             .addKeyValue("latency.ms", String.format(Locale.ROOT, "%.2f", nanos / 1e6));
     PodRef pod = reply.pod();
     if (pod != null) {
-      line = line.addKeyValue("pod.namespace", pod.getNamespace());
-      line = line.addKeyValue("pod.name", pod.getName());
+      line = line.addKeyValue("pod.namespace", pod.namespace());
+      line = line.addKeyValue("pod.name", pod.name());
     }
     if (!reply.role().isEmpty()) {
       line = line.addKeyValue("pod.iam.role", reply.role());

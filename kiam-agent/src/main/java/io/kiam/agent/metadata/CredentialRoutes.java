@@ -1,17 +1,18 @@
 package io.kiam.agent.metadata;
 
-import io.grpc.Status;
+import io.kiam.agent.client.IssuedCredentials;
+import io.kiam.agent.client.PodRole;
 import io.kiam.agent.client.ServerClient;
-import io.kiam.proto.v1.Credentials;
-import io.kiam.proto.v1.GetPodRoleResponse;
+import io.kiam.agent.client.ServerFailure;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.regex.Pattern;
 
 /**
  * The two routes that matter to SDKs: the pod's role name, and its credentials, served only for the
- * role the server says the pod has (asked freshly each time: an IP can change hands).
+ * role the servers say the pod has now (an IP can change hands).
  */
 final class CredentialRoutes {
   /** IAM role names: 1..64 of letters, digits and +=,.@_- . */
@@ -28,13 +29,13 @@ final class CredentialRoutes {
         .podRole(ip)
         .thenApply(
             answer -> {
-              String name = roleName(answer);
+              String name = answer.roleName();
               if (name.isEmpty()) {
                 return Reply.error(
                         HttpResponseStatus.NOT_FOUND, "pod has no iam.amazonaws.com/role")
-                    .about(answer.getPod(), "");
+                    .about(answer.pod(), "");
               }
-              return Reply.text(name).about(answer.getPod(), name);
+              return Reply.text(name).about(answer.pod(), name);
             })
         .exceptionally(failure -> serverFailure(failure, ip));
   }
@@ -48,40 +49,34 @@ final class CredentialRoutes {
         .podRole(ip)
         .thenCompose(
             answer -> {
-              String own = roleName(answer);
+              String own = answer.roleName();
               if (!own.equals(requested)) {
                 return CompletableFuture.completedFuture(
                     Reply.error(HttpResponseStatus.NOT_FOUND, notOwnRole(answer, own, requested))
-                        .about(answer.getPod(), requested));
+                        .about(answer.pod(), requested));
               }
               return servers
                   .podCredentials(ip, requested)
                   .thenApply(
                       issued -> {
-                        Credentials credentials = issued.getCredentials();
+                        IssuedCredentials credentials = issued.credentials();
                         return new Reply(
                                 HttpResponseStatus.OK,
                                 Reply.JSON,
                                 CredentialsJson.write(credentials, extended),
                                 Map.of(),
                                 "",
-                                issued.hasPod() ? issued.getPod() : answer.getPod(),
+                                issued.pod(),
                                 requested,
                                 "")
-                            .withAccessKey(credentials.getAccessKeyId());
+                            .withAccessKey(credentials.accessKeyId());
                       });
             })
         .exceptionally(failure -> serverFailure(failure, ip).about(null, requested));
   }
 
-  /** The role name as EC2 lists it: the last segment of the ARN or path/name annotation. */
-  static String roleName(GetPodRoleResponse answer) {
-    String role = answer.getRoleArn().isEmpty() ? answer.getRole() : answer.getRoleArn();
-    return role.substring(role.lastIndexOf('/') + 1);
-  }
-
-  private static String notOwnRole(GetPodRoleResponse answer, String own, String requested) {
-    String pod = answer.getPod().getNamespace() + "/" + answer.getPod().getName();
+  private static String notOwnRole(PodRole answer, String own, String requested) {
+    String pod = answer.pod().toString();
     if (own.isEmpty()) {
       return "pod " + pod + " has no iam.amazonaws.com/role; asked for '" + requested + "'";
     }
@@ -89,6 +84,11 @@ final class CredentialRoutes {
   }
 
   private static Reply serverFailure(Throwable failure, String ip) {
-    return ServerErrors.reply(Status.fromThrowable(failure), ip);
+    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (cause instanceof ServerFailure known) {
+      return ServerErrors.reply(known, ip);
+    }
+    // A bug below us, not a server's answer: fail closed with a 500 that says so.
+    throw new CompletionException(cause);
   }
 }

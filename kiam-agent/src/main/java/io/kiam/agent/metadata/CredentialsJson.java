@@ -3,7 +3,7 @@ package io.kiam.agent.metadata;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
-import io.kiam.proto.v1.Credentials;
+import io.kiam.agent.client.IssuedCredentials;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,18 +26,18 @@ public final class CredentialsJson {
   private CredentialsJson() {}
 
   /** The body of .../security-credentials/ROLE; with {@code extended}, plus AccountId. */
-  public static byte[] write(Credentials credentials, boolean extended) {
+  public static byte[] write(IssuedCredentials credentials, boolean extended) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
     try (JsonGenerator json = JSON.createGenerator(out)) {
       json.setPrettyPrinter(new DefaultPrettyPrinter());
       json.writeStartObject();
       json.writeStringField("Code", "Success");
-      json.writeStringField("LastUpdated", timestamp(credentials.getLastUpdatedEpochSeconds()));
+      json.writeStringField("LastUpdated", timestamp(credentials.lastUpdated()));
       json.writeStringField("Type", "AWS-HMAC");
-      json.writeStringField("AccessKeyId", credentials.getAccessKeyId());
-      json.writeStringField("SecretAccessKey", credentials.getSecretAccessKey());
-      json.writeStringField("Token", credentials.getSessionToken());
-      json.writeStringField("Expiration", timestamp(credentials.getExpirationEpochSeconds()));
+      json.writeStringField("AccessKeyId", credentials.accessKeyId());
+      json.writeStringField("SecretAccessKey", credentials.secretAccessKey());
+      json.writeStringField("Token", credentials.sessionToken());
+      json.writeStringField("Expiration", timestamp(credentials.expiration()));
       if (extended) {
         String account = accountId(credentials);
         if (!account.isEmpty()) {
@@ -51,16 +51,16 @@ public final class CredentialsJson {
     return out.toByteArray();
   }
 
-  static String timestamp(long epochSeconds) {
-    return TIMESTAMP.format(Instant.ofEpochSecond(epochSeconds));
+  static String timestamp(Instant instant) {
+    return TIMESTAMP.format(instant);
   }
 
   /** The account the server names, else the one in the role's ARN. */
-  static String accountId(Credentials credentials) {
-    if (!credentials.getAccountId().isEmpty()) {
-      return credentials.getAccountId();
+  static String accountId(IssuedCredentials credentials) {
+    if (!credentials.accountId().isEmpty()) {
+      return credentials.accountId();
     }
-    Matcher m = ACCOUNT_IN_ARN.matcher(credentials.getRoleArn());
+    Matcher m = ACCOUNT_IN_ARN.matcher(credentials.roleArn());
     return m.find() ? m.group(1) : "";
   }
 }

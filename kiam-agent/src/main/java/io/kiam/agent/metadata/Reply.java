@@ -1,6 +1,6 @@
 package io.kiam.agent.metadata;
 
-import io.kiam.proto.v1.PodRef;
+import io.kiam.agent.client.PodRef;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;

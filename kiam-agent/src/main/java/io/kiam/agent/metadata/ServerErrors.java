@@ -1,42 +1,40 @@
 package io.kiam.agent.metadata;
 
-import io.grpc.Status;
+import io.kiam.agent.client.ServerFailure;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 /**
- * The one place a kiam-server failure becomes an HTTP answer, chosen by the gRPC status code alone
+ * The one place a kiam-server failure becomes an HTTP answer, chosen by the failure's kind alone
  * (never its text, which only travels on to the pod as the explanation). docs/agent-errors.md
  * documents this table.
  */
 public final class ServerErrors {
   private ServerErrors() {}
 
-  /** The reply for a failed call about the pod at {@code ip}. */
-  public static Reply reply(Status status, String ip) {
-    String explanation = Reply.oneLine(status.getDescription());
-    return switch (status.getCode()) {
-      case NOT_FOUND -> Reply.error(HttpResponseStatus.NOT_FOUND, "no pod known with IP " + ip);
-      case PERMISSION_DENIED ->
+  /** The reply for a failed answer about the pod at {@code ip}. */
+  public static Reply reply(ServerFailure failure, String ip) {
+    String explanation = Reply.oneLine(failure.explanation());
+    return switch (failure.kind()) {
+      case NO_SUCH_POD -> Reply.error(HttpResponseStatus.NOT_FOUND, "no pod known with IP " + ip);
+      case REFUSED ->
           Reply.error(
               HttpResponseStatus.FORBIDDEN, orDefault(explanation, "role refused by policy"));
-      case FAILED_PRECONDITION ->
+      case NO_ROLE ->
           Reply.error(
               HttpResponseStatus.NOT_FOUND,
               orDefault(explanation, "pod with IP " + ip + " has no iam.amazonaws.com/role"));
-      case UNAVAILABLE, DEADLINE_EXCEEDED ->
+      case UNAVAILABLE ->
           Reply.error(
               HttpResponseStatus.SERVICE_UNAVAILABLE,
               "no kiam-server reachable" + (explanation.isEmpty() ? "" : ": " + explanation));
-      case INVALID_ARGUMENT ->
+      case MALFORMED ->
           Reply.error(
               HttpResponseStatus.BAD_REQUEST,
               orDefault(explanation, "request refused as malformed"));
-      default ->
+      case FAILED ->
           Reply.error(
               HttpResponseStatus.INTERNAL_SERVER_ERROR,
-              "kiam-server failed: "
-                  + status.getCode()
-                  + (explanation.isEmpty() ? "" : ": " + explanation));
+              "kiam-server failed" + (explanation.isEmpty() ? "" : ": " + explanation));
     };
   }
 

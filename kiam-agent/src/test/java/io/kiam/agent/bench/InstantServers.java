@@ -1,50 +1,43 @@
 package io.kiam.agent.bench;
 
+import io.kiam.agent.client.IssuedCredentials;
+import io.kiam.agent.client.PodCredentials;
+import io.kiam.agent.client.PodRef;
+import io.kiam.agent.client.PodRole;
 import io.kiam.agent.client.ServerClient;
-import io.kiam.proto.v1.Credentials;
-import io.kiam.proto.v1.GetPodCredentialsResponse;
-import io.kiam.proto.v1.GetPodRoleResponse;
-import io.kiam.proto.v1.PodRef;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 
 /** A backend that answers at once from memory: the benchmark measures the agent, not a server. */
 final class InstantServers implements ServerClient {
   static final String ROLE = "shop-reader";
-  private static final PodRef POD =
-      PodRef.newBuilder().setNamespace("shop").setName("web-1").build();
+  private static final PodRef POD = new PodRef("shop", "web-1");
 
-  private final CompletableFuture<GetPodRoleResponse> role =
+  private final CompletableFuture<PodRole> role =
       CompletableFuture.completedFuture(
-          GetPodRoleResponse.newBuilder()
-              .setRole(ROLE)
-              .setRoleArn("arn:aws:iam::123456789012:role/" + ROLE)
-              .setPod(POD)
-              .build());
-  private final CompletableFuture<GetPodCredentialsResponse> credentials =
-      CompletableFuture.completedFuture(
-          GetPodCredentialsResponse.newBuilder().setPod(POD).setCredentials(credentials()).build());
+          new PodRole(POD, ROLE, "arn:aws:iam::123456789012:role/" + ROLE));
+  private final CompletableFuture<PodCredentials> credentials =
+      CompletableFuture.completedFuture(new PodCredentials(POD, credentials()));
 
-  static Credentials credentials() {
-    long now = Instant.parse("2026-01-02T15:04:05Z").getEpochSecond();
-    return Credentials.newBuilder()
-        .setAccessKeyId("ASIAIOSFODNN7EXAMPLE")
-        .setSecretAccessKey("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-        .setSessionToken("IQoJb3JpZ2luX2VjEBEN" + "x".repeat(600))
-        .setLastUpdatedEpochSeconds(now)
-        .setExpirationEpochSeconds(now + 3600)
-        .setAccountId("123456789012")
-        .setRoleArn("arn:aws:iam::123456789012:role/" + ROLE)
-        .build();
+  static IssuedCredentials credentials() {
+    Instant now = Instant.parse("2026-01-02T15:04:05Z");
+    return new IssuedCredentials(
+        "ASIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "IQoJb3JpZ2luX2VjEBEN" + "x".repeat(600),
+        now.plusSeconds(3600),
+        now,
+        "123456789012",
+        "arn:aws:iam::123456789012:role/" + ROLE);
   }
 
   @Override
-  public CompletableFuture<GetPodRoleResponse> podRole(String ip) {
+  public CompletableFuture<PodRole> podRole(String ip) {
     return role;
   }
 
   @Override
-  public CompletableFuture<GetPodCredentialsResponse> podCredentials(String ip, String role) {
+  public CompletableFuture<PodCredentials> podCredentials(String ip, String role) {
     return credentials;
   }
 

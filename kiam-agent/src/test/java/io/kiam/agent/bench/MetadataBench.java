@@ -79,7 +79,9 @@ public final class MetadataBench {
             false,
             Optional.empty(),
             LogFormat.TEXT,
-            level);
+            level,
+            Optional.empty(),
+            AgentConfig.DEFAULT_DISCONNECTED_GRACE);
     Agent.Builder builder = Agent.builder(config).registry(new PrometheusRegistry());
     if (!grpc) {
       builder.serverClient(new InstantServers());

@@ -75,7 +75,7 @@ class ClientTlsTest {
     GrpcServerClient named =
         client(
             ClientSettings.defaults(server.target()).withServerName("kiam-server.kiam.svc"), agent);
-    assertEquals("shop-cart", named.podRole(POD_IP).get(10, TimeUnit.SECONDS).getRole());
+    assertEquals("shop-cart", named.podRole(POD_IP).get(10, TimeUnit.SECONDS).role());
   }
 
   @Test

@@ -61,12 +61,11 @@ class GrpcServerClientTest {
     GrpcServerClient client = ready(client(settings(server), server.clientTls()));
 
     var role = client.podRole(POD_IP).get(5, TimeUnit.SECONDS);
-    assertEquals("shop-cart", role.getRole());
-    assertEquals("cart-7", role.getPod().getName());
+    assertEquals("shop-cart", role.role());
+    assertEquals("cart-7", role.pod().name());
     var credentials = client.podCredentials(POD_IP, "shop-cart").get(5, TimeUnit.SECONDS);
-    assertEquals(
-        "arn:aws:iam::123456789012:role/shop-cart", credentials.getCredentials().getRoleArn());
-    assertEquals("shop", credentials.getPod().getNamespace());
+    assertEquals("arn:aws:iam::123456789012:role/shop-cart", credentials.credentials().roleArn());
+    assertEquals("shop", credentials.pod().namespace());
     assertEquals(1, server.calls("GetPodRole"));
     assertEquals(1, server.calls("GetPodCredentials"));
   }
@@ -109,7 +108,10 @@ class GrpcServerClientTest {
     // A deadline never fires early; how late it fires depends on the machine's load, and the
     // backend's 10 s delay already shows the client did not wait for the answer.
     assertTrue(millis >= 250, "deadline 300 ms, took " + millis + " ms");
-    assertEquals(1, metrics.errors("GetPodRole", Status.Code.DEADLINE_EXCEEDED));
+    // Attempts of at most 150 ms each: how many fit depends on how late each deadline fires.
+    int attempts = server.calls("GetPodRole");
+    assertTrue(attempts >= 1 && attempts <= 2, attempts + " attempts");
+    assertEquals(attempts, metrics.errors("GetPodRole", Status.Code.DEADLINE_EXCEEDED));
   }
 
   @Test
@@ -169,7 +171,8 @@ class GrpcServerClientTest {
   static Status.Code codeOf(CompletableFuture<?> future) throws Exception {
     ExecutionException e =
         assertThrows(ExecutionException.class, () -> future.get(5, TimeUnit.SECONDS));
-    return assertInstanceOf(StatusRuntimeException.class, e.getCause()).getStatus().getCode();
+    ServerFailure failure = assertInstanceOf(ServerFailure.class, e.getCause());
+    return assertInstanceOf(StatusRuntimeException.class, failure.getCause()).getStatus().getCode();
   }
 
   private FakeKiamServer start() {

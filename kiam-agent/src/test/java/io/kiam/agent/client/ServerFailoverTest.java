@@ -85,11 +85,34 @@ class ServerFailoverTest {
 
     for (int i = 0; i < 10; i++) {
       var answer = client.podCredentials(POD_IP, "shop-cart").get(5, TimeUnit.SECONDS);
-      assertEquals("shop-cart-pod", answer.getPod().getName());
+      assertEquals("shop-cart-pod", answer.pod().name());
     }
     assertEquals(10, b.calls("GetPodCredentials"));
     assertTrue(a.calls("GetPodCredentials") >= 1, "round robin sent some first attempts to a");
     assertEquals(0, metrics.errors("GetPodCredentials", Status.Code.UNAVAILABLE));
+  }
+
+  @Test
+  void aServerThatHangsCostsOneAttemptAndTheNextServerAnswers() throws Exception {
+    FakeKiamServer a = server("127.0.0.1", backend().delay(Duration.ofSeconds(30)));
+    FakeKiamServer b = server("127.0.0.2", backend());
+    // 5 s per call, so 2.5 s per attempt: the second attempt has time however late the first
+    // attempt's deadline fires on a loaded machine.
+    GrpcServerClient client =
+        client(
+            new MutableLookup("127.0.0.1", "127.0.0.2"),
+            settings().withCallTimeout(Duration.ofSeconds(5)));
+    bothConnected(client, a, b);
+
+    for (int i = 0; i < 4; i++) {
+      var answer = client.podCredentials(POD_IP, "shop-cart").get(10, TimeUnit.SECONDS);
+      assertEquals("shop-cart-pod", answer.pod().name());
+    }
+    assertEquals(4, b.calls("GetPodCredentials"));
+    assertTrue(a.calls("GetPodCredentials") >= 1, "round robin sent some attempts to a");
+    assertEquals(
+        a.calls("GetPodCredentials"),
+        metrics.errors("GetPodCredentials", Status.Code.DEADLINE_EXCEEDED));
   }
 
   @Test
@@ -102,7 +125,7 @@ class ServerFailoverTest {
 
     a.close();
     for (int i = 0; i < 10; i++) {
-      assertEquals("shop-cart", client.podRole(POD_IP).get(5, TimeUnit.SECONDS).getRole());
+      assertEquals("shop-cart", client.podRole(POD_IP).get(5, TimeUnit.SECONDS).role());
     }
     assertEquals(before + 10, b.calls("GetPodRole"));
   }

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.grpc.Status;
+import io.kiam.agent.client.ServerFailure;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -86,8 +86,7 @@ class AccessLogTest {
 
   @Test
   void refusalsLogTheReason() {
-    agent.servers.fail(
-        POD_IP, Status.PERMISSION_DENIED.withDescription("namespace 'shop' permits nothing"));
+    agent.servers.fail(POD_IP, ServerFailure.Kind.REFUSED, "namespace 'shop' permits nothing");
 
     get(agent.connect(POD_IP), CREDENTIALS + "admin");
     get(agent.connect(POD_IP), "/latest/meta-data/iam/info");

@@ -1,11 +1,12 @@
 package io.kiam.agent.metadata;
 
-import io.grpc.Status;
+import io.kiam.agent.client.IssuedCredentials;
+import io.kiam.agent.client.PodCredentials;
+import io.kiam.agent.client.PodRef;
+import io.kiam.agent.client.PodRole;
 import io.kiam.agent.client.ServerClient;
-import io.kiam.proto.v1.Credentials;
-import io.kiam.proto.v1.GetPodCredentialsResponse;
-import io.kiam.proto.v1.GetPodRoleResponse;
-import io.kiam.proto.v1.PodRef;
+import io.kiam.agent.client.ServerFailure;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -14,7 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A hand-written {@link ServerClient} answering from a table, like the server would: unknown IP
- * NOT_FOUND, forced status codes per IP, or a future the test completes itself ({@link #hold}).
+ * NO_SUCH_POD, forced failures per IP, or a future the test completes itself ({@link #hold}).
  */
 final class FakeServerClient implements ServerClient {
   static final String ACCOUNT = "210987654321";
@@ -26,8 +27,8 @@ final class FakeServerClient implements ServerClient {
   private record Pod(String namespace, String name, String role) {}
 
   private final Map<String, Pod> pods = new ConcurrentHashMap<>();
-  private final Map<String, Status> failures = new ConcurrentHashMap<>();
-  private final Map<String, Status> credentialFailures = new ConcurrentHashMap<>();
+  private final Map<String, ServerFailure> failures = new ConcurrentHashMap<>();
+  private final Map<String, ServerFailure> credentialFailures = new ConcurrentHashMap<>();
   private final List<String> calls = new CopyOnWriteArrayList<>();
   private volatile CompletableFuture<?> held;
   private volatile boolean healthy = true;
@@ -37,13 +38,13 @@ final class FakeServerClient implements ServerClient {
     return this;
   }
 
-  FakeServerClient fail(String ip, Status status) {
-    failures.put(ip, status);
+  FakeServerClient fail(String ip, ServerFailure.Kind kind, String explanation) {
+    failures.put(ip, new ServerFailure(kind, explanation));
     return this;
   }
 
-  FakeServerClient failCredentials(String ip, Status status) {
-    credentialFailures.put(ip, status);
+  FakeServerClient failCredentials(String ip, ServerFailure.Kind kind, String explanation) {
+    credentialFailures.put(ip, new ServerFailure(kind, explanation));
     return this;
   }
 
@@ -64,59 +65,49 @@ final class FakeServerClient implements ServerClient {
 
   @Override
   @SuppressWarnings("unchecked")
-  public CompletableFuture<GetPodRoleResponse> podRole(String ip) {
+  public CompletableFuture<PodRole> podRole(String ip) {
     calls.add("podRole " + ip);
     CompletableFuture<?> h = held;
     if (h != null) {
       held = null;
-      return (CompletableFuture<GetPodRoleResponse>) h;
+      return (CompletableFuture<PodRole>) h;
     }
-    Status failure = failures.get(ip);
+    ServerFailure failure = failures.get(ip);
     if (failure != null) {
-      return CompletableFuture.failedFuture(failure.asRuntimeException());
+      return CompletableFuture.failedFuture(failure);
     }
     Pod pod = pods.get(ip);
     if (pod == null) {
       return CompletableFuture.failedFuture(
-          Status.NOT_FOUND.withDescription("no pod " + ip).asRuntimeException());
+          new ServerFailure(ServerFailure.Kind.NO_SUCH_POD, "no pod " + ip));
     }
     if (pod.role() == null) {
       return CompletableFuture.failedFuture(
-          Status.FAILED_PRECONDITION
-              .withDescription("pod " + pod.namespace() + "/" + pod.name() + " has no role")
-              .asRuntimeException());
+          new ServerFailure(
+              ServerFailure.Kind.NO_ROLE,
+              "pod " + pod.namespace() + "/" + pod.name() + " has no role"));
     }
-    return CompletableFuture.completedFuture(
-        GetPodRoleResponse.newBuilder()
-            .setRole(pod.role())
-            .setRoleArn(arn(pod.role()))
-            .setPod(ref(pod))
-            .build());
+    return CompletableFuture.completedFuture(new PodRole(ref(pod), pod.role(), arn(pod.role())));
   }
 
   @Override
-  public CompletableFuture<GetPodCredentialsResponse> podCredentials(String ip, String role) {
+  public CompletableFuture<PodCredentials> podCredentials(String ip, String role) {
     calls.add("podCredentials " + ip + " " + role);
-    Status failure = credentialFailures.get(ip);
+    ServerFailure failure = credentialFailures.get(ip);
     if (failure != null) {
-      return CompletableFuture.failedFuture(failure.asRuntimeException());
+      return CompletableFuture.failedFuture(failure);
     }
     Pod pod = pods.get(ip);
-    Credentials credentials =
-        Credentials.newBuilder()
-            .setAccessKeyId("ASIA" + role.toUpperCase().replaceAll("[^A-Z0-9]", ""))
-            .setSecretAccessKey(SECRET)
-            .setSessionToken(SESSION_TOKEN)
-            .setLastUpdatedEpochSeconds(LAST_UPDATED)
-            .setExpirationEpochSeconds(EXPIRATION)
-            .setAccountId(ACCOUNT)
-            .setRoleArn(arn(pod.role()))
-            .build();
-    return CompletableFuture.completedFuture(
-        GetPodCredentialsResponse.newBuilder()
-            .setCredentials(credentials)
-            .setPod(ref(pod))
-            .build());
+    IssuedCredentials credentials =
+        new IssuedCredentials(
+            "ASIA" + role.toUpperCase().replaceAll("[^A-Z0-9]", ""),
+            SECRET,
+            SESSION_TOKEN,
+            Instant.ofEpochSecond(EXPIRATION),
+            Instant.ofEpochSecond(LAST_UPDATED),
+            ACCOUNT,
+            arn(pod.role()));
+    return CompletableFuture.completedFuture(new PodCredentials(ref(pod), credentials));
   }
 
   @Override
@@ -133,6 +124,6 @@ final class FakeServerClient implements ServerClient {
   }
 
   private static PodRef ref(Pod pod) {
-    return PodRef.newBuilder().setNamespace(pod.namespace()).setName(pod.name()).build();
+    return new PodRef(pod.namespace(), pod.name());
   }
 }

@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kiam.agent.client.PodRef;
+import io.kiam.agent.client.PodRole;
 import io.kiam.agent.metadata.EmbeddedAgent.Answer;
-import io.kiam.proto.v1.GetPodRoleResponse;
-import io.kiam.proto.v1.PodRef;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -149,17 +149,13 @@ class HttpHardeningTest {
 
   @Test
   void pipelinedRequestsAreAnsweredInOrderEvenWhenTheFirstWaits() {
-    CompletableFuture<GetPodRoleResponse> slow = new CompletableFuture<>();
+    CompletableFuture<PodRole> slow = new CompletableFuture<>();
     agent.servers.hold(slow);
     CallerChannel channel = agent.connect(POD_IP);
 
     List<Answer> before =
         send(channel, request("GET", LISTING) + request("GET", "/ping") + request("GET", "/ping"));
-    slow.complete(
-        GetPodRoleResponse.newBuilder()
-            .setRole("slow-role")
-            .setPod(PodRef.newBuilder().setNamespace("shop").setName("web-1"))
-            .build());
+    slow.complete(new PodRole(new PodRef("shop", "web-1"), "slow-role", ""));
     channel.runPendingTasks();
     List<Answer> after = EmbeddedAgent.responses(channel);
 
@@ -189,7 +185,7 @@ class HttpHardeningTest {
 
   @Test
   void aServerThatNeverAnswersGets503AtTheDeadlineAndTheConnectionGoesOn() {
-    CompletableFuture<GetPodRoleResponse> never = new CompletableFuture<>();
+    CompletableFuture<PodRole> never = new CompletableFuture<>();
     agent.servers.hold(never);
     CallerChannel channel = agent.connect(POD_IP);
 
@@ -198,7 +194,7 @@ class HttpHardeningTest {
     List<Answer> stillNothing = EmbeddedAgent.responses(channel);
     elapse(channel, Duration.ofMillis(1));
     Answer timedOut = single(EmbeddedAgent.responses(channel));
-    never.complete(GetPodRoleResponse.newBuilder().setRole("late").build());
+    never.complete(new PodRole(new PodRef("shop", "web-1"), "late", ""));
     channel.runPendingTasks();
 
     assertTrue(early.isEmpty() && stillNothing.isEmpty());

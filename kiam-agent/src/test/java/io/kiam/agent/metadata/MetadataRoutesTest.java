@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.grpc.Status;
+import io.kiam.agent.client.ServerFailure;
 import io.kiam.agent.metadata.EmbeddedAgent.Answer;
 import java.util.List;
 import java.util.Optional;
@@ -105,24 +105,25 @@ class MetadataRoutesTest {
   }
 
   @Test
-  void mapsServerStatusCodesNeverItsText() {
+  void mapsFailureKindsNeverTheirText() {
     String[][] cases = {
-      {"NOT_FOUND", "404", "no pod known with IP 10.9.0."},
-      {"PERMISSION_DENIED", "403", "namespace 'shop' permits roles matching 'shop-.*'"},
-      {"FAILED_PRECONDITION", "404", "pods shop/a and shop/b both claim IP"},
+      {"NO_SUCH_POD", "404", "no pod known with IP 10.9.0."},
+      {"REFUSED", "403", "namespace 'shop' permits roles matching 'shop-.*'"},
+      {"NO_ROLE", "404", "pods shop/a and shop/b both claim IP"},
       {"UNAVAILABLE", "503", "no kiam-server reachable"},
-      {"DEADLINE_EXCEEDED", "503", "no kiam-server reachable"},
-      {"INVALID_ARGUMENT", "400", "malformed IP"},
-      {"INTERNAL", "500", "kiam-server failed: INTERNAL"},
+      {"MALFORMED", "400", "malformed IP"},
+      {"FAILED", "500", "kiam-server failed: INTERNAL"},
     };
     int n = 0;
     for (String[] c : cases) {
       String ip = "10.9.0." + n++;
-      Status.Code code = Status.Code.valueOf(c[0]);
-      // The description deliberately says something else: the code alone decides.
-      String description =
-          code == Status.Code.NOT_FOUND ? "PERMISSION_DENIED would be 403" : c[2] + " (detail)";
-      agent.servers.fail(ip, Status.fromCode(code).withDescription(description));
+      ServerFailure.Kind kind = ServerFailure.Kind.valueOf(c[0]);
+      // The explanation deliberately says something else: the kind alone decides.
+      String explanation =
+          kind == ServerFailure.Kind.NO_SUCH_POD
+              ? "PERMISSION_DENIED would be 403"
+              : kind == ServerFailure.Kind.FAILED ? "INTERNAL (detail)" : c[2] + " (detail)";
+      agent.servers.fail(ip, kind, explanation);
 
       Answer answer = get(agent.connect(ip), CREDENTIALS);
 
@@ -139,8 +140,8 @@ class MetadataRoutesTest {
     agent.servers.pod(POD_IP, "shop", "web-1", "billing-admin");
     agent.servers.failCredentials(
         POD_IP,
-        Status.PERMISSION_DENIED.withDescription(
-            "namespace 'shop' permits roles matching 'shop-.*'; pod asks for 'billing-admin'"));
+        ServerFailure.Kind.REFUSED,
+        "namespace 'shop' permits roles matching 'shop-.*'; pod asks for 'billing-admin'");
 
     Answer answer = getFromPod(CREDENTIALS + "billing-admin");
 

@@ -14,6 +14,8 @@ import io.kiam.proto.v1.GetPodCredentialsResponse;
 import io.kiam.proto.v1.GetPodRoleRequest;
 import io.kiam.proto.v1.GetPodRoleResponse;
 import io.kiam.proto.v1.KiamServiceGrpc;
+import io.kiam.proto.v1.NodeEvent;
+import io.kiam.proto.v1.WatchNodeRequest;
 import io.kiam.testkit.pki.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,6 +50,20 @@ public final class FakeKiamServer implements AutoCloseable {
     GetPodRoleResponse podRole(String ip);
 
     GetPodCredentialsResponse podCredentials(String ip, String role);
+
+    /**
+     * The whole request, for backends that answer decision_in_response; by default the field is
+     * ignored, as a server of the previous version does.
+     */
+    default GetPodCredentialsResponse podCredentials(GetPodCredentialsRequest request) {
+      return podCredentials(request.getIp(), request.getRole());
+    }
+
+    /** WatchNode; by default UNIMPLEMENTED, as a server of the previous version answers. */
+    default void watchNode(WatchNodeRequest request, StreamObserver<NodeEvent> out) {
+      out.onError(
+          Status.UNIMPLEMENTED.withDescription("Method not found: WatchNode").asRuntimeException());
+    }
 
     default GetHealthResponse health() {
       return GetHealthResponse.newBuilder().setServing(true).setMessage("ok").build();
@@ -112,7 +128,7 @@ public final class FakeKiamServer implements AutoCloseable {
     return clientTls;
   }
 
-  /** Calls received so far for one method ("GetPodRole", "GetPodCredentials", "GetHealth"). */
+  /** Calls received so far for one method ("GetPodRole", "GetPodCredentials", "WatchNode"...). */
   public int calls(String method) {
     AtomicInteger count = calls.get(method);
     return count == null ? 0 : count.get();
@@ -235,10 +251,13 @@ public final class FakeKiamServer implements AutoCloseable {
     @Override
     public void getPodCredentials(
         GetPodCredentialsRequest request, StreamObserver<GetPodCredentialsResponse> out) {
-      answer(
-          "GetPodCredentials",
-          () -> backend.podCredentials(request.getIp(), request.getRole()),
-          out);
+      answer("GetPodCredentials", () -> backend.podCredentials(request), out);
+    }
+
+    @Override
+    public void watchNode(WatchNodeRequest request, StreamObserver<NodeEvent> out) {
+      calls.computeIfAbsent("WatchNode", m -> new AtomicInteger()).incrementAndGet();
+      backend.watchNode(request, out);
     }
 
     @Override

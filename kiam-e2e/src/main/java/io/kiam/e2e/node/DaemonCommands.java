@@ -1,6 +1,7 @@
 package io.kiam.e2e.node;
 
 import io.kiam.common.tls.TlsFiles;
+import io.kiam.e2e.cluster.MockCluster;
 import io.kiam.e2e.net.AddressPlan;
 import io.kiam.e2e.net.NodeNetwork;
 import java.util.ArrayList;
@@ -57,6 +58,9 @@ final class DaemonCommands {
             plan.hostAddress() + ":" + NodePorts.SERVER_GRPC,
             "--metadata-endpoint",
             "http://" + NodeNetwork.METADATA_ADDRESS,
+            // The servers stream this node's pods to the agent, as the chart's NODE_NAME does.
+            "--node-name",
+            MockCluster.NODE_NAME,
             "--log-format",
             "text"));
     command.addAll(tlsFlags(tls));

@@ -12,9 +12,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gRPC server the agents reach: mutual TLS only, keepalive allowed, and connections aged out
- * every few minutes so that agents re-resolve the servers' addresses (kiam's agents once stuck to
- * servers that had long gone).
+ * The gRPC server the agents reach: mutual TLS only, client keepalive pings allowed every 5 s (an
+ * agent's node stream also gets the server's heartbeats, which reveal a dead path sooner), and
+ * connections aged out every few minutes so that agents re-resolve the servers' addresses (kiam's
+ * agents once stuck to servers that had long gone).
  */
 public final class GrpcServer implements AutoCloseable {
   /** Connections live this long, so a rotated server set is picked up within minutes. */
@@ -22,6 +23,9 @@ public final class GrpcServer implements AutoCloseable {
 
   /** In-flight calls on an aged connection get this long to finish. */
   static final Duration MAX_CONNECTION_AGE_GRACE = Duration.ofSeconds(30);
+
+  /** The most often a client may ping: below grpc-java's own client floor of 10 s. */
+  static final Duration PERMIT_KEEPALIVE_TIME = Duration.ofSeconds(5);
 
   private final Server server;
 
@@ -40,7 +44,7 @@ public final class GrpcServer implements AutoCloseable {
             .executor(executor)
             .addService(ServerInterceptors.intercept(service, new CallMetricsInterceptor(metrics)))
             .addService(health.service())
-            .permitKeepAliveTime(10, TimeUnit.SECONDS)
+            .permitKeepAliveTime(PERMIT_KEEPALIVE_TIME.toSeconds(), TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
             .keepAliveTime(30, TimeUnit.SECONDS)
             .keepAliveTimeout(10, TimeUnit.SECONDS)

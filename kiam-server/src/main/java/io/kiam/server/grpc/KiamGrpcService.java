@@ -3,7 +3,6 @@ package io.kiam.server.grpc;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.kiam.proto.v1.Credentials;
 import io.kiam.proto.v1.GetHealthRequest;
 import io.kiam.proto.v1.GetHealthResponse;
 import io.kiam.proto.v1.GetPodCredentialsRequest;
@@ -11,7 +10,9 @@ import io.kiam.proto.v1.GetPodCredentialsResponse;
 import io.kiam.proto.v1.GetPodRoleRequest;
 import io.kiam.proto.v1.GetPodRoleResponse;
 import io.kiam.proto.v1.KiamServiceGrpc;
-import io.kiam.proto.v1.PodRef;
+import io.kiam.proto.v1.NodeEvent;
+import io.kiam.proto.v1.RefusalCode;
+import io.kiam.proto.v1.WatchNodeRequest;
 import io.kiam.server.events.EventReason;
 import io.kiam.server.events.PodEvents;
 import io.kiam.server.k8s.IpAddresses;
@@ -19,17 +20,21 @@ import io.kiam.server.k8s.NamespaceFinder;
 import io.kiam.server.k8s.PodFinder;
 import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.k8s.PodLookup;
+import io.kiam.server.nodes.NodeStreams;
 import io.kiam.server.policy.Decision;
+import io.kiam.server.policy.DecisionLog;
 import io.kiam.server.policy.RolePolicy;
 import io.kiam.server.roles.PodRoleRequests;
 import io.kiam.server.sts.CredentialsSource;
-import io.kiam.server.sts.IssuedCredentials;
 import io.kiam.server.sts.StsFailure;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +47,10 @@ import org.slf4j.LoggerFactory;
 public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(KiamGrpcService.class);
   private static final int MAX_ROLE_LENGTH = 2048;
+  private static final int MAX_NODE_NAME_LENGTH = 253;
+  private static final long DEFAULT_HEARTBEAT_MILLIS = 1000;
+  private static final long MIN_HEARTBEAT_MILLIS = 200;
+  private static final long MAX_HEARTBEAT_MILLIS = 60_000;
 
   private final PodFinder pods;
   private final NamespaceFinder namespaces;
@@ -51,6 +60,9 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
   private final BooleanSupplier ready;
   private final Duration podWait;
   private final GrpcMetrics metrics;
+  private final DecisionLog decisions;
+  private final NodeStreams nodeStreams;
+  private final ScheduledExecutorService heartbeats;
 
   /**
    * @param ready whether the pod and namespace caches have synced
@@ -65,6 +77,36 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
       BooleanSupplier ready,
       Duration podWait,
       GrpcMetrics metrics) {
+    this(
+        pods,
+        namespaces,
+        roleRequests,
+        credentials,
+        events,
+        ready,
+        podWait,
+        metrics,
+        new DecisionLog(),
+        null,
+        null);
+  }
+
+  /**
+   * @param nodeStreams the WatchNode engine, or null to answer WatchNode with UNIMPLEMENTED
+   * @param heartbeats where the streams' heartbeats are timed (with nodeStreams)
+   */
+  public KiamGrpcService(
+      PodFinder pods,
+      NamespaceFinder namespaces,
+      PodRoleRequests roleRequests,
+      CredentialsSource credentials,
+      PodEvents events,
+      BooleanSupplier ready,
+      Duration podWait,
+      GrpcMetrics metrics,
+      DecisionLog decisions,
+      NodeStreams nodeStreams,
+      ScheduledExecutorService heartbeats) {
     this.pods = pods;
     this.namespaces = namespaces;
     this.roleRequests = roleRequests;
@@ -73,6 +115,9 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
     this.ready = ready;
     this.podWait = podWait;
     this.metrics = metrics;
+    this.decisions = decisions;
+    this.nodeStreams = nodeStreams;
+    this.heartbeats = heartbeats;
   }
 
   @Override
@@ -92,13 +137,18 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
       GetPodCredentialsRequest request, StreamObserver<GetPodCredentialsResponse> observer) {
     CompletableFuture<GetPodCredentialsResponse> answer;
     String ip = request.getIp();
+    boolean inResponse = request.getDecisionInResponse();
     try {
       ip = checkedIp(request.getIp());
-      String role = checkedRole(request.getRole());
+      String role = inResponse && request.getRole().isEmpty() ? "" : checkedRole(request.getRole());
       String canonicalIp = ip;
       answer =
           pods.awaitByIp(ip, podWait)
-              .thenCompose(lookup -> credentialsFor(canonicalIp, role, lookup));
+              .thenCompose(
+                  lookup ->
+                      inResponse
+                          ? decisionAndCredentials(canonicalIp, role, lookup)
+                          : credentialsFor(canonicalIp, role, lookup));
     } catch (RuntimeException e) {
       answer = CompletableFuture.failedFuture(e);
     }
@@ -111,6 +161,55 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
               }
             });
     respond(answer, observer);
+  }
+
+  @Override
+  public void watchNode(WatchNodeRequest request, StreamObserver<NodeEvent> observer) {
+    if (nodeStreams == null) {
+      super.watchNode(request, observer);
+      return;
+    }
+    if (!ready.getAsBoolean()) {
+      observer.onError(
+          Status.UNAVAILABLE
+              .withDescription("the server's pod and namespace caches have not synced yet")
+              .asRuntimeException());
+      return;
+    }
+    String node = request.getNodeName();
+    if (node.isBlank() || node.length() > MAX_NODE_NAME_LENGTH) {
+      observer.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("the node name is empty or longer than 253 characters")
+              .asRuntimeException());
+      return;
+    }
+    ServerCallStreamObserver<NodeEvent> call = (ServerCallStreamObserver<NodeEvent>) observer;
+    NodeStreamCall stream = new NodeStreamCall(node, call, NodeStreamCall.MAX_PENDING);
+    call.setOnReadyHandler(stream::drain);
+    call.setOnCancelHandler(stream::cancelled);
+    long every = heartbeatMillis(request.getHeartbeatIntervalMillis());
+    ScheduledFuture<?> beats =
+        heartbeats.scheduleAtFixedRate(stream::heartbeat, every, every, TimeUnit.MILLISECONDS);
+    NodeStreams.Subscription subscription = nodeStreams.subscribe(node, stream);
+    stream.onEnd(
+        () -> {
+          beats.cancel(false);
+          subscription.close();
+          log.atDebug().addKeyValue("node", node).log("node stream ended");
+        });
+    log.atDebug()
+        .addKeyValue("node", node)
+        .addKeyValue("heartbeat.ms", every)
+        .log("node stream opened");
+  }
+
+  /** The requested heartbeat interval, defaulted and clamped (see kiam.proto). */
+  static long heartbeatMillis(int requested) {
+    if (requested <= 0) {
+      return DEFAULT_HEARTBEAT_MILLIS;
+    }
+    return Math.max(MIN_HEARTBEAT_MILLIS, Math.min(MAX_HEARTBEAT_MILLIS, requested));
   }
 
   @Override
@@ -145,7 +244,7 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
     return GetPodRoleResponse.newBuilder()
         .setRole(pod.role().trim())
         .setRoleArn(arn)
-        .setPod(ref(pod))
+        .setPod(WireMessages.ref(pod))
         .build();
   }
 
@@ -192,12 +291,64 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
                 }
                 throw new Refusal(toStatus(cause), pod, cause);
               }
-              logIssued(ip, pod, allowed, issued);
+              decisions.issued(pod, ip, allowed, issued);
               return GetPodCredentialsResponse.newBuilder()
-                  .setCredentials(toProto(issued))
-                  .setPod(ref(pod))
+                  .setCredentials(WireMessages.credentials(issued))
+                  .setPod(WireMessages.ref(pod))
+                  .setPodUid(pod.uid())
+                  .setDecision(WireMessages.permitted(allowed))
                   .build();
             });
+  }
+
+  /** The cold path's one call: the decision for the pod behind the IP, and its credentials. */
+  private CompletableFuture<GetPodCredentialsResponse> decisionAndCredentials(
+      String ip, String role, PodLookup lookup) {
+    if (lookup instanceof PodLookup.Ambiguous ambiguous) {
+      metrics.decision("ip_conflict");
+      ambiguous
+          .pods()
+          .forEach(p -> events.record(p, EventReason.IP_CONFLICT, ambiguous.explanation()));
+      decisions.refused(null, ip, role, "ip_conflict", ambiguous.explanation());
+      return CompletableFuture.completedFuture(
+          GetPodCredentialsResponse.newBuilder()
+              .setDecision(
+                  WireMessages.refused(
+                      RefusalCode.REFUSAL_CODE_IP_CONFLICT, ambiguous.explanation(), null))
+              .build());
+    }
+    if (!(lookup instanceof PodLookup.Found)) {
+      metrics.decision("not_found");
+    }
+    PodInfo pod = ownerOf(ip, lookup);
+    var namespace = namespaces.findNamespace(pod.namespace());
+    Decision own =
+        RolePolicy.decide(
+            pod, namespace, pod.hasRole() ? pod.role().trim() : "", roleRequests.resolver());
+    Decision asked =
+        role.isEmpty() ? own : RolePolicy.decide(pod, namespace, role, roleRequests.resolver());
+    metrics.decision(asked.outcome());
+    if (asked instanceof Decision.Allowed allowed) {
+      return issue(ip, pod, allowed);
+    }
+    // Refused: for the pod's own reason when it has one, else because it asked for another role.
+    Decision shown = own instanceof Decision.Allowed ? asked : own;
+    RefusalCode code =
+        own instanceof Decision.Allowed
+            ? RefusalCode.REFUSAL_CODE_ROLE_MISMATCH
+            : WireMessages.code(own);
+    if (shown instanceof Decision.Forbidden) {
+      events.record(pod, EventReason.ROLE_FORBIDDEN, shown.explanation());
+    } else if (shown instanceof Decision.NoRole) {
+      events.record(pod, EventReason.ROLE_NOT_ANNOTATED, shown.explanation());
+    }
+    decisions.refused(pod, ip, shown);
+    return CompletableFuture.completedFuture(
+        GetPodCredentialsResponse.newBuilder()
+            .setPod(WireMessages.ref(pod))
+            .setPodUid(pod.uid())
+            .setDecision(WireMessages.refused(code, shown.explanation(), pod))
+            .build());
   }
 
   private PodInfo ownerOf(String ip, PodLookup lookup) {
@@ -292,57 +443,24 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
         });
   }
 
-  private void logIssued(
-      String ip, PodInfo pod, Decision.Allowed allowed, IssuedCredentials issued) {
-    log.atInfo()
-        .addKeyValue("pod.namespace", pod.namespace())
-        .addKeyValue("pod.name", pod.name())
-        .addKeyValue("pod.ip", ip)
-        .addKeyValue("pod.iam.role", allowed.role())
-        .addKeyValue("pod.iam.role_arn", allowed.roleArn())
-        .addKeyValue("credentials.access.key", issued.accessKeyId())
-        .addKeyValue("credentials.expiration", issued.expiration())
-        .log("credentials issued");
-  }
-
-  private static void logRefusal(String ip, String requestedRole, Throwable failure) {
+  private void logRefusal(String ip, String requestedRole, Throwable failure) {
     Throwable cause = unwrap(failure);
     PodInfo pod = cause instanceof Refusal refusal ? refusal.pod : null;
     Status status = toStatus(cause);
     if (status.getCode() == Status.Code.CANCELLED) {
       return;
     }
-    var line = log.atInfo();
-    if (pod != null) {
-      line = line.addKeyValue("pod.namespace", pod.namespace()).addKeyValue("pod.name", pod.name());
-    }
-    line.addKeyValue("pod.ip", clip(ip))
-        .addKeyValue(
-            "pod.iam.role", pod != null && pod.hasRole() ? pod.role() : clip(requestedRole))
-        .addKeyValue("grpc.code", status.getCode())
-        .addKeyValue("reason", status.getDescription())
-        .log("credentials refused");
+    decisions.refused(
+        pod,
+        clip(ip),
+        pod != null && pod.hasRole() ? pod.role() : clip(requestedRole),
+        status.getCode().name(),
+        status.getDescription());
   }
 
   /** Request fields are the agent's input: keep a malformed one from flooding the log. */
   private static String clip(String text) {
     return text == null || text.length() <= 128 ? text : text.substring(0, 128) + "...";
-  }
-
-  private static Credentials toProto(IssuedCredentials issued) {
-    return Credentials.newBuilder()
-        .setAccessKeyId(issued.accessKeyId())
-        .setSecretAccessKey(issued.secretAccessKey())
-        .setSessionToken(issued.sessionToken())
-        .setExpirationEpochSeconds(issued.expiration().getEpochSecond())
-        .setLastUpdatedEpochSeconds(issued.lastUpdated().getEpochSecond())
-        .setAccountId(issued.accountId())
-        .setRoleArn(issued.roleArn())
-        .build();
-  }
-
-  private static PodRef ref(PodInfo pod) {
-    return PodRef.newBuilder().setNamespace(pod.namespace()).setName(pod.name()).build();
   }
 
   /** A refusal decided in this class, carrying its status (and the pod, for the log line). */

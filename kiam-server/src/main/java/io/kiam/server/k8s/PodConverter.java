@@ -26,6 +26,7 @@ public final class PodConverter {
     PodStatus status = pod.getStatus();
     boolean hostNetwork = spec != null && Boolean.TRUE.equals(spec.getHostNetwork());
     String serviceAccount = spec == null ? null : spec.getServiceAccountName();
+    String nodeName = spec == null ? null : spec.getNodeName();
     String phase = status == null ? null : status.getPhase();
     return new PodInfo(
         identity(pod),
@@ -39,7 +40,8 @@ public final class PodConverter {
         pool.share(annotations.get(KiamAnnotations.SESSION_NAME)),
         annotations.get(KiamAnnotations.EXTERNAL_ID),
         pool.share(serviceAccount),
-        meta.getResourceVersion());
+        meta.getResourceVersion(),
+        pool.share(nodeName));
   }
 
   /**

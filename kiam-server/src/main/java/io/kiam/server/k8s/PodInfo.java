@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param role the iam.amazonaws.com/role annotation, or null
  * @param sessionName the iam.amazonaws.com/session-name annotation, or null
  * @param externalId the iam.amazonaws.com/external-id annotation, or null
+ * @param nodeName spec.nodeName, or null while the pod is not scheduled
  */
 public record PodInfo(
     String uid,
@@ -26,7 +27,8 @@ public record PodInfo(
     String sessionName,
     String externalId,
     String serviceAccount,
-    String resourceVersion) {
+    String resourceVersion,
+    String nodeName) {
 
   public PodInfo {
     Objects.requireNonNull(uid, "uid");
@@ -34,6 +36,41 @@ public record PodInfo(
     Objects.requireNonNull(name, "name");
     ips = List.copyOf(ips);
     Objects.requireNonNull(phase, "phase");
+  }
+
+  /** A pod not (yet) scheduled on a node. */
+  public PodInfo(
+      String uid,
+      String namespace,
+      String name,
+      List<String> ips,
+      PodPhase phase,
+      boolean hostNetwork,
+      boolean deleting,
+      String role,
+      String sessionName,
+      String externalId,
+      String serviceAccount,
+      String resourceVersion) {
+    this(
+        uid,
+        namespace,
+        name,
+        ips,
+        phase,
+        hostNetwork,
+        deleting,
+        role,
+        sessionName,
+        externalId,
+        serviceAccount,
+        resourceVersion,
+        null);
+  }
+
+  /** Whether it is scheduled on {@code node}. */
+  public boolean onNode(String node) {
+    return nodeName != null && nodeName.equals(node);
   }
 
   /** Whether the pod may still run code: not Succeeded or Failed. */
@@ -90,6 +127,8 @@ public record PodInfo(
         + (externalId == null ? "none" : "****")
         + ", serviceAccount="
         + serviceAccount
+        + ", nodeName="
+        + nodeName
         + "]";
   }
 }

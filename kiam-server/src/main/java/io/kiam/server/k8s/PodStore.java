@@ -35,6 +35,7 @@ public final class PodStore implements ItemStore<Pod>, PodFinder {
   private final PodConverter converter = new PodConverter();
   private final ConcurrentHashMap<String, PodInfo> byUid = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, List<PodInfo>> byIp = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Set<String>> uidsByNode = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, List<CompletableFuture<Void>>> waiters =
       new ConcurrentHashMap<>();
   private final List<PodListener> listeners = new CopyOnWriteArrayList<>();
@@ -56,6 +57,28 @@ public final class PodStore implements ItemStore<Pod>, PodFinder {
   /** Every pod known now, in no particular order. */
   public Stream<PodInfo> pods() {
     return byUid.values().stream();
+  }
+
+  /** The pods scheduled on {@code node} now (any phase), in no particular order. */
+  public List<PodInfo> podsOnNode(String node) {
+    Set<String> uids = uidsByNode.get(node);
+    if (uids == null) {
+      return List.of();
+    }
+    List<PodInfo> out = new ArrayList<>(uids.size());
+    for (String uid : uids) {
+      PodInfo pod = byUid.get(uid);
+      if (pod != null && pod.onNode(node)) {
+        out.add(pod);
+      }
+    }
+    return out;
+  }
+
+  /** Every pod that claims the IP now (see {@link #findByIp} for which one wins). */
+  public List<PodInfo> claimants(String ip) {
+    List<PodInfo> claimants = byIp.get(ip);
+    return claimants == null ? List.of() : claimants;
   }
 
   /** How many distinct IPs map to at least one live pod. */
@@ -115,6 +138,7 @@ public final class PodStore implements ItemStore<Pod>, PodFinder {
     synchronized (this) {
       before = byUid.put(key, info);
       reindex(before, info);
+      renode(key, before, info);
     }
     wake(info);
     if (before == null || !Objects.equals(before.resourceVersion(), info.resourceVersion())) {
@@ -132,6 +156,7 @@ public final class PodStore implements ItemStore<Pod>, PodFinder {
         return null;
       }
       reindex(before, null);
+      renode(key, before, null);
     }
     notifyListeners(before, null);
     return PodConverter.skeleton(before);
@@ -171,6 +196,26 @@ public final class PodStore implements ItemStore<Pod>, PodFinder {
     for (String ip : touched) {
       boolean claim = newIps.contains(ip);
       byIp.compute(ip, (k, claimants) -> replace(claimants, uid, claim ? after : null));
+    }
+  }
+
+  /** Moves the pod between nodes' sets (a pod's node is set once, when it is scheduled). */
+  private void renode(String key, PodInfo before, PodInfo after) {
+    String oldNode = before == null ? null : before.nodeName();
+    String newNode = after == null ? null : after.nodeName();
+    if (Objects.equals(oldNode, newNode)) {
+      return;
+    }
+    if (oldNode != null) {
+      uidsByNode.computeIfPresent(
+          oldNode,
+          (node, uids) -> {
+            uids.remove(key);
+            return uids.isEmpty() ? null : uids;
+          });
+    }
+    if (newNode != null) {
+      uidsByNode.computeIfAbsent(newNode, node -> ConcurrentHashMap.newKeySet()).add(key);
     }
   }
 

@@ -3,15 +3,18 @@ package io.kiam.server.sts;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * ValidationError is answered from memory for a while, and drops the credentials held: the role's
  * trust was withdrawn, and the pod should learn so now rather than when they expire.
  */
-public final class CredentialCache implements CredentialsSource, AutoCloseable {
+public final class CredentialCache implements CredentialsSource, CredentialUpdates, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CredentialCache.class);
 
   /** The shortest wait before a timer that fired early looks again. */
@@ -39,6 +42,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
   private final ConcurrentHashMap<RoleRequest, CacheEntry> entries = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timers;
   private final StsCalls calls;
+  private final List<Consumer<RoleRequest>> listeners = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
   /** A cache asking {@code gateway}, refreshing entries while {@code usage} says pods need them. */
@@ -53,6 +57,21 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
     timerPool.setRemoveOnCancelPolicy(true);
     this.timers = timerPool;
     this.calls = new StsCalls(gateway, config, timerPool);
+  }
+
+  @Override
+  public void onCredentialsChanged(Consumer<RoleRequest> listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  private void changed(RoleRequest request) {
+    for (Consumer<RoleRequest> listener : listeners) {
+      try {
+        listener.accept(request);
+      } catch (RuntimeException e) {
+        log.warn("a credentials listener failed for {}", request, e);
+      }
+    }
   }
 
   @Override
@@ -209,6 +228,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
     CacheMetrics.CACHE_SIZE.set(entries.size());
     CacheLog.issued(request, issued, entry.shortLived(config), config.minimumRemaining());
     shared.complete(issued);
+    changed(request);
   }
 
   private void giveUp(
@@ -241,6 +261,9 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
       CacheLog.servingThroughOutage(request, entry.current());
     }
     shared.completeExceptionally(failure);
+    if (!failure.retryable()) {
+      changed(request); // the credentials held were dropped
+    }
   }
 
   /** The entry's timer: refresh while pods use the role, drop the entry when none do. */

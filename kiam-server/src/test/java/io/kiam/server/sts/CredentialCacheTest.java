@@ -175,6 +175,35 @@ class CredentialCacheTest {
   }
 
   @Test
+  void tellsListenersWhenCredentialsAreIssuedRefreshedOrDropped() throws Exception {
+    ScriptedGateway sts = new ScriptedGateway(clock);
+    CredentialCache cache = cache(sts);
+    java.util.concurrent.BlockingQueue<RoleRequest> changes =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    cache.onCredentialsChanged(changes::add);
+
+    cache.prefetch(APP).get(5, TimeUnit.SECONDS);
+    assertEquals(APP, changes.poll(5, TimeUnit.SECONDS), "issued");
+    cache.credentials(APP).join();
+    assertNull(changes.poll(), "a cache hit changes nothing");
+
+    clock.advance(Duration.ofMinutes(25).plusSeconds(1));
+    cache.credentials(APP).join();
+    CompletableFuture<IssuedCredentials> refresh = cache.pending(APP);
+    assertNotNull(refresh);
+    refresh.get(5, TimeUnit.SECONDS);
+    assertEquals(APP, changes.poll(5, TimeUnit.SECONDS), "refreshed");
+
+    sts.failAlways(ScriptedGateway.denied());
+    clock.advance(Duration.ofMinutes(26));
+    cache.credentials(APP).join();
+    CompletableFuture<IssuedCredentials> refused = cache.pending(APP);
+    assertNotNull(refused);
+    assertThrows(ExecutionException.class, () -> refused.get(5, TimeUnit.SECONDS));
+    assertEquals(APP, changes.poll(5, TimeUnit.SECONDS), "dropped after AccessDenied");
+  }
+
+  @Test
   void dropsAnEntryWhenNoLivePodUsesItAnyMore() throws Exception {
     ScriptedGateway sts = new ScriptedGateway(Clock.systemUTC()).lifetime(Duration.ofSeconds(1));
     CountDownLatch asked = new CountDownLatch(1);

@@ -41,6 +41,7 @@ public final class TestPods {
     private boolean hostNetwork;
     private boolean deleting;
     private String resourceVersion = "1";
+    private String node;
     private final Map<String, String> annotations = new LinkedHashMap<>();
 
     private Spec(String namespace, String name) {
@@ -73,6 +74,12 @@ public final class TestPods {
       return this;
     }
 
+    /** Scheduled on {@code node} (spec.nodeName). */
+    public Spec node(String node) {
+      this.node = node;
+      return this;
+    }
+
     public Spec resourceVersion(String resourceVersion) {
       this.resourceVersion = resourceVersion;
       return this;
@@ -102,6 +109,7 @@ public final class TestPods {
               .withNewSpec()
               .withHostNetwork(hostNetwork)
               .withServiceAccountName("default")
+              .withNodeName(node)
               .addNewContainer()
               .withName("app")
               .withImage("example/app:1")
