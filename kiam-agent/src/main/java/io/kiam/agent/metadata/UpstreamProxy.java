@@ -25,6 +25,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +57,11 @@ public final class UpstreamProxy implements Upstream {
 
   @Override
   public CompletableFuture<Reply> get(String path) {
+    Optional<String> refused = refusal(path);
+    if (refused.isPresent()) {
+      return CompletableFuture.completedFuture(
+          Reply.error(HttpResponseStatus.NOT_FOUND, "blocked by kiam: " + refused.get()));
+    }
     return upstreamToken()
         .thenCompose(
             t ->
@@ -65,6 +71,23 @@ public final class UpstreamProxy implements Upstream {
                     t == null ? Map.of() : Map.of(TokenIssuer.TOKEN_HEADER, t)))
         .thenApply(UpstreamProxy::relay)
         .exceptionally(UpstreamProxy::failure);
+  }
+
+  /**
+   * A second gate before anything leaves the node: only a canonical path (the one the router
+   * judged) outside the node's identity is forwarded, whoever calls.
+   */
+  private static Optional<String> refusal(String path) {
+    NormalizedPath canonical;
+    try {
+      canonical = PathNormalizer.normalize(path);
+    } catch (BadPathException e) {
+      return Optional.of(e.getMessage());
+    }
+    if (!canonical.toString().equals(path)) {
+      return Optional.of("only canonical paths are forwarded");
+    }
+    return Router.nodeIdentity(canonical).map(part -> part + " is the node's identity");
   }
 
   private static Reply relay(Answer answer) {
