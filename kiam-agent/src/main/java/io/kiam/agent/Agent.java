@@ -10,6 +10,7 @@ import io.kiam.agent.iptables.HostInterface;
 import io.kiam.agent.iptables.IptablesRules;
 import io.kiam.agent.iptables.ProcessRunner;
 import io.kiam.agent.metadata.AgentMetrics;
+import io.kiam.agent.metadata.ConnectionLimits;
 import io.kiam.agent.metadata.InterceptionCheck;
 import io.kiam.agent.metadata.MetadataInitializer;
 import io.kiam.agent.metadata.MetadataServer;
@@ -64,6 +65,7 @@ public final class Agent implements AutoCloseable {
   private final CommandRunner commandRunner;
   private final PrometheusRegistry registry;
   private final Duration startupWait;
+  private final ConnectionLimits connectionLimits;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private MetadataServer server;
@@ -76,6 +78,7 @@ public final class Agent implements AutoCloseable {
     this.commandRunner = builder.commandRunner;
     this.registry = builder.registry;
     this.startupWait = builder.startupWait;
+    this.connectionLimits = builder.connectionLimits;
   }
 
   /** A builder with the real collaborators; tests swap the server client, iptables or registry. */
@@ -199,7 +202,10 @@ public final class Agent implements AutoCloseable {
                 config.listenAddress(),
                 group,
                 new MetadataInitializer(
-                    services, AgentConfig.IDLE_TIMEOUT, AgentConfig.SLOW_REQUEST_TIMEOUT)));
+                    services,
+                    AgentConfig.IDLE_TIMEOUT,
+                    AgentConfig.SLOW_REQUEST_TIMEOUT,
+                    connectionLimits)));
   }
 
   /** Where the metadata server listens (after {@link #start()}). */
@@ -252,6 +258,7 @@ public final class Agent implements AutoCloseable {
     private CommandRunner commandRunner = new ProcessRunner();
     private PrometheusRegistry registry = PrometheusRegistry.defaultRegistry;
     private Duration startupWait = STARTUP_WAIT;
+    private ConnectionLimits connectionLimits = ConnectionLimits.defaults();
 
     private Builder(AgentConfig config) {
       this.config = config;
@@ -278,6 +285,12 @@ public final class Agent implements AutoCloseable {
     /** How long start waits for a server to answer (zero: not at all). */
     public Builder startupWait(Duration value) {
       this.startupWait = value;
+      return this;
+    }
+
+    /** Hold pod connections within these limits. */
+    public Builder connectionLimits(ConnectionLimits value) {
+      this.connectionLimits = value;
       return this;
     }
 
