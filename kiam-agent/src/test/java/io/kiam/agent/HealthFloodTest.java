@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.kiam.agent.client.ServerClient;
 import io.kiam.agent.iptables.CommandResult;
 import io.kiam.agent.iptables.CommandRunner;
+import io.kiam.agent.metadata.ConnectionLimits;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.tls.TlsFiles;
 import io.kiam.proto.v1.GetPodCredentialsResponse;
@@ -116,6 +117,9 @@ class HealthFloodTest {
             .commandRunner(iptables)
             .registry(new PrometheusRegistry())
             .startupWait(Duration.ZERO)
+            // Every probe has its own connection from 127.0.0.1; this test is about /health, not
+            // the per-source connection limit (ConnectionFloodTest's).
+            .connectionLimits(new ConnectionLimits(REQUESTS, REQUESTS))
             .build();
     ExecutorService pods = Executors.newFixedThreadPool(16);
     try {
