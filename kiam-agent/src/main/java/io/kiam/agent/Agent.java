@@ -11,6 +11,7 @@ import io.kiam.agent.iptables.HostInterface;
 import io.kiam.agent.iptables.IptablesRules;
 import io.kiam.agent.iptables.ProcessRunner;
 import io.kiam.agent.metadata.AgentMetrics;
+import io.kiam.agent.metadata.ConnectionLimits;
 import io.kiam.agent.metadata.InterceptionCheck;
 import io.kiam.agent.metadata.MetadataInitializer;
 import io.kiam.agent.metadata.MetadataServer;
@@ -69,6 +70,7 @@ public final class Agent implements AutoCloseable {
   private final PrometheusRegistry registry;
   private final Duration startupWait;
   private final LongSupplier accessLogDropped;
+  private final ConnectionLimits connectionLimits;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private MetadataServer server;
@@ -82,6 +84,7 @@ public final class Agent implements AutoCloseable {
     this.registry = builder.registry;
     this.startupWait = builder.startupWait;
     this.accessLogDropped = builder.accessLogDropped;
+    this.connectionLimits = builder.connectionLimits;
   }
 
   /** A builder with the real collaborators; tests swap the server client, iptables or registry. */
@@ -230,7 +233,10 @@ public final class Agent implements AutoCloseable {
                 config.listenAddress(),
                 group,
                 new MetadataInitializer(
-                    services, AgentConfig.IDLE_TIMEOUT, AgentConfig.SLOW_REQUEST_TIMEOUT)));
+                    services,
+                    AgentConfig.IDLE_TIMEOUT,
+                    AgentConfig.SLOW_REQUEST_TIMEOUT,
+                    connectionLimits)));
   }
 
   /** Where the metadata server listens (after {@link #start()}). */
@@ -284,6 +290,7 @@ public final class Agent implements AutoCloseable {
     private PrometheusRegistry registry = PrometheusRegistry.defaultRegistry;
     private Duration startupWait = STARTUP_WAIT;
     private LongSupplier accessLogDropped = () -> 0;
+    private ConnectionLimits connectionLimits = ConnectionLimits.defaults();
 
     private Builder(AgentConfig config) {
       this.config = config;
@@ -316,6 +323,12 @@ public final class Agent implements AutoCloseable {
     /** Where the count of access-log lines dropped by a full queue comes from. */
     public Builder accessLogDropped(LongSupplier value) {
       this.accessLogDropped = value;
+      return this;
+    }
+
+    /** Hold pod connections within these limits. */
+    public Builder connectionLimits(ConnectionLimits value) {
+      this.connectionLimits = value;
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.kiam.agent;
 
+import io.kiam.agent.metadata.ConnectionLimits;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
@@ -133,6 +134,22 @@ public final class AgentCommand implements Callable<Integer> {
   InetSocketAddress prometheusListen;
 
   @Option(
+      names = "--max-connections-per-ip",
+      defaultValue = "" + ConnectionLimits.DEFAULT_PER_SOURCE,
+      description =
+          "Open connections one source IP may hold; past it the source's longest idle one is"
+              + " closed, or the new one if all are busy (default: ${DEFAULT-VALUE}).")
+  int maxConnectionsPerIp;
+
+  @Option(
+      names = "--max-connections",
+      defaultValue = "" + ConnectionLimits.DEFAULT_TOTAL,
+      description =
+          "Open connections in all; past it the longest idle one is closed, or the new one if"
+              + " all are busy (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(
       names = "--log-format",
       defaultValue = "text",
       description = "Log format: text or json (default: ${DEFAULT-VALUE}).")
@@ -168,14 +185,21 @@ public final class AgentCommand implements Callable<Integer> {
         disconnectedGrace);
   }
 
+  /** The validated connection limits these flags describe. */
+  public ConnectionLimits connectionLimits() {
+    return new ConnectionLimits(maxConnectionsPerIp, maxConnections);
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     // Before anything else logs (Netty's static set-up logs at DEBUG to stdout otherwise).
     Logging.configure(jsonLog ? LogFormat.JSON : logFormat, level);
     AgentConfig config = config();
+    ConnectionLimits limits = connectionLimits();
     config.tls().requireReadable();
     AccessLogQueue accessLog = AccessLogQueue.install(AccessLogQueue.DEFAULT_CAPACITY);
-    Agent agent = Agent.builder(config).accessLogDropped(accessLog::dropped).build();
+    Agent agent =
+        Agent.builder(config).accessLogDropped(accessLog::dropped).connectionLimits(limits).build();
     agent.start();
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "kiam-agent-shutdown"));
     agent.awaitClosed();

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.kiam.agent.AgentCommand;
 import io.kiam.agent.AgentConfig;
+import io.kiam.agent.metadata.ConnectionLimits;
 import io.kiam.common.cli.KiamCli;
 import io.kiam.common.logging.LogFormat;
 import java.nio.file.Path;
@@ -26,6 +27,10 @@ import picocli.CommandLine.ParseResult;
 class AgentFlagsTest {
 
   private static AgentConfig config(String values) {
+    return command(values).config();
+  }
+
+  private static AgentCommand command(String values) {
     Container container =
         KiamChart.render(values)
             .one(DaemonSet.class, AGENT)
@@ -41,7 +46,7 @@ class AgentFlagsTest {
     for (String arg : args) {
       assertTrue(result.hasMatchedOption(ContainerArgs.optionName(arg)), arg);
     }
-    return command.config();
+    return command;
   }
 
   @ParameterizedTest(name = "{0}")
@@ -82,5 +87,14 @@ class AgentFlagsTest {
   void metricsAndJsonLogsReachTheAgent() {
     assertEquals(9621, config(Scenarios.METRICS).prometheusListen().orElseThrow().getPort());
     assertEquals(LogFormat.JSON, config(Scenarios.EXPLICIT_AWS).logFormat());
+  }
+
+  @Test
+  void connectionLimitsReachTheAgent() {
+    assertEquals(
+        ConnectionLimits.defaults(), command("").connectionLimits(), "the chart's defaults");
+    assertEquals(
+        new ConnectionLimits(8, 100),
+        command("agent:\n  connections:\n    maxPerIp: 8\n    max: 100\n").connectionLimits());
   }
 }

@@ -41,7 +41,10 @@ class MetricsTest {
   void eachDaemonServesMetricsBehindAServiceAndAServiceMonitor() {
     Rendered metrics = KiamChart.render(Scenarios.METRICS);
     assertTrue(server(metrics).getArgs().contains("--prometheus-listen-addr=0.0.0.0:9620"));
-    assertTrue(agent(metrics).getArgs().contains("--prometheus-listen-addr=0.0.0.0:9621"));
+    // The agent shares the host's network: its metrics listen on the node's IP, not everywhere.
+    assertTrue(
+        agent(metrics).getArgs().contains("--prometheus-listen-addr=[$(HOST_IP)]:9621"),
+        agent(metrics).getArgs().toString());
     assertMonitored(metrics, "kiam-server-metrics", server(metrics), 9620, "server");
     assertMonitored(metrics, "kiam-agent-metrics", agent(metrics), 9621, "agent");
   }

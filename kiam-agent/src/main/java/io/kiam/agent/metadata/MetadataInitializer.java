@@ -25,6 +25,7 @@ public final class MetadataInitializer extends ChannelInitializer<Channel> {
   private final Responder responder;
   private final Duration idleTimeout;
   private final Duration slowRequestTimeout;
+  private final ConnectionLimiter limiter;
 
   /**
    * @param idleTimeout how long an unused keep-alive connection stays open
@@ -32,6 +33,20 @@ public final class MetadataInitializer extends ChannelInitializer<Channel> {
    */
   public MetadataInitializer(
       MetadataServices services, Duration idleTimeout, Duration slowRequestTimeout) {
+    this(services, idleTimeout, slowRequestTimeout, ConnectionLimits.defaults());
+  }
+
+  /**
+   * @param idleTimeout how long an unused keep-alive connection stays open
+   * @param slowRequestTimeout how long from a request's first byte to its answer at most
+   * @param limits how many connections one source and all sources together may hold open
+   */
+  public MetadataInitializer(
+      MetadataServices services,
+      Duration idleTimeout,
+      Duration slowRequestTimeout,
+      ConnectionLimits limits) {
+    this.limiter = new ConnectionLimiter(limits);
     this.services = services;
     this.responder = new Responder(services);
     this.idleTimeout = idleTimeout;
@@ -43,6 +58,7 @@ public final class MetadataInitializer extends ChannelInitializer<Channel> {
     // One request at a time per connection: the handler asks for the next once it has answered.
     ch.config().setAutoRead(false);
     ChannelPipeline p = ch.pipeline();
+    p.addLast("limits", limiter.handler());
     p.addLast("slow-request", new SlowRequestGuard(slowRequestTimeout));
     p.addLast("idle", new IdleConnectionCloser(idleTimeout));
     p.addLast(

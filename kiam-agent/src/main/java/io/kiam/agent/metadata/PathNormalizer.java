@@ -2,15 +2,47 @@ package io.kiam.agent.metadata;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Turns a raw request target into one canonical path before routing, refusing every spelling that
  * once let a pod reach the node's credentials through another project's proxy: encoded slashes,
- * backslashes, double encoding, control characters and dot segments that climb above the root.
+ * backslashes, double encoding, control characters, dot segments that climb above the root, path
+ * parameters ({@code ;}, which Java and Tomcat servers strip, so {@code ..;} climbs), runs of three
+ * or more dots, and other-case spellings of the metadata tree's names. What is left has one
+ * spelling, which routing, the block list and the allow list all see and the proxy forwards.
  */
 public final class PathNormalizer {
-  /** Characters a decoded path may hold: RFC 3986 unreserved, sub-delims, ':' and '@'. */
-  private static final String SAFE_PUNCTUATION = "-._~!$&'()*+,;=:@";
+  /**
+   * Characters a decoded path may hold: RFC 3986 unreserved, sub-delims but ';', ':' and '@'. A ';'
+   * starts a path parameter that some servers drop and others keep, so no spelling is safe.
+   */
+  private static final String SAFE_PUNCTUATION = "-._~!$&'()*+,=:@";
+
+  /**
+   * The names of the metadata tree that guard the node's identity or route a request. Only their
+   * exact spelling is canonical: an upstream that folded case would otherwise read {@code IAM/info}
+   * as {@code iam/info} after every check had passed.
+   */
+  private static final Set<String> TREE_NAMES =
+      Set.of(
+          "latest",
+          "meta-data",
+          "dynamic",
+          "user-data",
+          "api",
+          "token",
+          "iam",
+          "info",
+          "identity-credentials",
+          "instance-identity",
+          "security-credentials",
+          "security-credentials-extended",
+          "document",
+          "signature",
+          "pkcs7",
+          "rsa2048");
 
   private PathNormalizer() {}
 
@@ -60,12 +92,16 @@ public final class PathNormalizer {
     if (c == '\\') {
       throw new BadPathException("backslash in path");
     }
+    if (c == ';') {
+      throw new BadPathException("semicolon (path parameter) in path");
+    }
     throw new BadPathException("control or non-ASCII character in path");
   }
 
   private static void checkDecoded(char c) throws BadPathException {
     switch (c) {
       case '/' -> throw new BadPathException("encoded slash (%2F) in path");
+      case ';' -> throw new BadPathException("encoded semicolon (%3B) in path");
       case '\\' -> throw new BadPathException("encoded backslash (%5C) in path");
       case '%' -> throw new BadPathException("double percent-encoding in path");
       default -> {
@@ -88,8 +124,14 @@ public final class PathNormalizer {
     String[] parts = decoded.split("/", -1);
     List<String> segments = new ArrayList<>(parts.length);
     boolean trailingSlash = false;
+    boolean roleName = false;
     for (String part : parts) {
       trailingSlash = false;
+      checkSegment(part, roleName);
+      if (!part.isEmpty() && !part.equals(".")) {
+        roleName =
+            part.equals("security-credentials") || part.equals("security-credentials-extended");
+      }
       if (part.isEmpty()) {
         trailingSlash = !segments.isEmpty();
         continue;
@@ -107,5 +149,23 @@ public final class PathNormalizer {
       }
     }
     return new NormalizedPath(segments, trailingSlash);
+  }
+
+  /**
+   * Refuses a segment of three or more dots (some servers treat it as {@code ..}) and an other-case
+   * spelling of a tree name, except where the segment names a role: role names are the pod's, in
+   * whatever case IAM holds them.
+   */
+  private static void checkSegment(String part, boolean roleName) throws BadPathException {
+    if (part.length() > 2 && part.chars().allMatch(c -> c == '.')) {
+      throw new BadPathException("'" + part + "' is not a path segment");
+    }
+    if (roleName) {
+      return;
+    }
+    String lower = part.toLowerCase(Locale.ROOT);
+    if (!lower.equals(part) && TREE_NAMES.contains(lower)) {
+      throw new BadPathException("'" + part + "' is spelled '" + lower + "' in the metadata tree");
+    }
   }
 }

@@ -17,10 +17,18 @@ final class Responder {
 
   private final MetadataServices services;
   private final CredentialRoutes credentials;
+  private final HealthCheck health;
 
   Responder(MetadataServices services) {
     this.services = services;
     this.credentials = new CredentialRoutes(services.servers());
+    this.health =
+        new HealthCheck(
+            services.servers(),
+            services.interception(),
+            services.blocking(),
+            HealthCheck.MAX_AGE,
+            System::nanoTime);
   }
 
   CompletableFuture<Reply> answer(Route route, InetAddress caller, HttpHeaders headers) {
@@ -45,7 +53,7 @@ final class Responder {
       return done(Reply.text("pong"));
     }
     if (route instanceof Route.Health) {
-      return health();
+      return health.current();
     }
     if (route instanceof Route.Proxy proxy) {
       return services.upstream().get(proxy.path());
@@ -95,30 +103,6 @@ final class Responder {
     String token = services.tokens().issue(caller, ttl.getAsInt());
     services.metrics().tokenIssued();
     return Reply.text(token).withHeader(TokenIssuer.TTL_HEADER, Integer.toString(ttl.getAsInt()));
-  }
-
-  private CompletableFuture<Reply> health() {
-    CompletableFuture<Optional<String>> rule =
-        CompletableFuture.supplyAsync(() -> services.interception().problem(), services.blocking());
-    CompletableFuture<Optional<String>> server =
-        services
-            .servers()
-            .healthy()
-            .handle(
-                (healthy, failure) ->
-                    Boolean.TRUE.equals(healthy)
-                        ? Optional.<String>empty()
-                        : Optional.of("no kiam-server answers as serving"));
-    return server.thenCombine(
-        rule.exceptionally(e -> Optional.of("cannot check the iptables rule: " + e.getMessage())),
-        (serverProblem, ruleProblem) -> {
-          StringBuilder why = new StringBuilder();
-          serverProblem.ifPresent(why::append);
-          ruleProblem.ifPresent(p -> why.append(why.isEmpty() ? "" : "; ").append(p));
-          return why.isEmpty()
-              ? Reply.text("ok")
-              : Reply.error(HttpResponseStatus.SERVICE_UNAVAILABLE, why.toString());
-        });
   }
 
   private static CompletableFuture<Reply> done(Reply reply) {

@@ -1,5 +1,6 @@
 package io.kiam.agent.metadata;
 
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -72,25 +73,54 @@ public final class Router {
     return Optional.of(new Route.Blocked("no such credentials path"));
   }
 
-  /** Names the part of the node's identity {@code path} would reveal, if any. */
-  private static Optional<String> nodeIdentity(NormalizedPath path) {
-    String area = path.segment(1);
-    if (area.equals("user-data")) {
-      return Optional.of("user-data");
-    }
-    if (area.equals("meta-data") && path.size() >= 3) {
-      String section = path.segment(2);
-      if (section.equals("iam") || section.equals("identity-credentials")) {
-        return Optional.of("meta-data/" + section);
+  /**
+   * Names the part of the node's identity {@code path} would reveal, if any. The names are looked
+   * for at any depth and in any case, so that neither an odd spelling nor a generous allow-list
+   * ({@code .*}) reaches them: {@code iam/}, {@code identity-credentials/}, {@code user-data},
+   * {@code api/token} and {@code instance-identity/} but its {@code document}.
+   */
+  static Optional<String> nodeIdentity(NormalizedPath path) {
+    int size = path.size();
+    for (int i = 0; i < size; i++) {
+      String segment = stem(path.segment(i));
+      switch (segment) {
+        case "iam", "identity-credentials", "user-data" -> {
+          return Optional.of(segment);
+        }
+        case "api" -> {
+          if (i + 1 < size && stem(path.segment(i + 1)).equals("token")) {
+            return Optional.of("api/token");
+          }
+        }
+        case "instance-identity" -> {
+          // Exactly .../instance-identity/document: the one part that proves nothing.
+          boolean document =
+              i == size - 2 && path.segment(i + 1).equals("document") && !path.trailingSlash();
+          if (!document) {
+            // The signatures prove "I am this instance" to third parties (Vault's AWS auth).
+            return Optional.of("dynamic/instance-identity signatures");
+          }
+        }
+        default -> {}
       }
     }
-    if (area.equals("dynamic")
-        && path.size() >= 3
-        && path.segment(2).equals("instance-identity")
-        && !(path.size() == 4 && path.segment(3).equals("document"))) {
-      // The signatures prove "I am this instance" to third parties (Vault's AWS auth, for one).
-      return Optional.of("dynamic/instance-identity signatures");
-    }
     return Optional.empty();
+  }
+
+  /**
+   * A segment lower-cased and without leading or trailing punctuation: servers that strip a
+   * trailing dot or tilde would otherwise read {@code iam.} as {@code iam}.
+   */
+  private static String stem(String segment) {
+    String lower = segment.toLowerCase(Locale.ROOT);
+    int start = 0;
+    int end = lower.length();
+    while (start < end && !Character.isLetterOrDigit(lower.charAt(start))) {
+      start++;
+    }
+    while (end > start && !Character.isLetterOrDigit(lower.charAt(end - 1))) {
+      end--;
+    }
+    return lower.substring(start, end);
   }
 }

@@ -25,6 +25,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -56,15 +58,59 @@ public final class UpstreamProxy implements Upstream {
 
   @Override
   public CompletableFuture<Reply> get(String path) {
+    Optional<String> refused = refusal(path);
+    if (refused.isPresent()) {
+      return CompletableFuture.completedFuture(
+          Reply.error(HttpResponseStatus.NOT_FOUND, "blocked by kiam: " + refused.get()));
+    }
+    return fetch(path, true).thenApply(UpstreamProxy::relay).exceptionally(UpstreamProxy::failure);
+  }
+
+  /**
+   * GETs {@code path} with the agent's token; a 401 means the upstream no longer knows that token
+   * (it restarted, or the node's IMDS settings changed), so it is dropped and fetched once more.
+   */
+  private CompletableFuture<Answer> fetch(String path, boolean mayRetry) {
     return upstreamToken()
         .thenCompose(
             t ->
                 exchange(
-                    HttpMethod.GET,
-                    path,
-                    t == null ? Map.of() : Map.of(TokenIssuer.TOKEN_HEADER, t)))
-        .thenApply(UpstreamProxy::relay)
-        .exceptionally(UpstreamProxy::failure);
+                        HttpMethod.GET,
+                        path,
+                        t == null ? Map.of() : Map.of(TokenIssuer.TOKEN_HEADER, t))
+                    .thenCompose(
+                        answer -> {
+                          if (answer.status().code() != 401 || !mayRetry) {
+                            return CompletableFuture.completedFuture(answer);
+                          }
+                          forget(t);
+                          return fetch(path, false);
+                        }));
+  }
+
+  /** Drops the cached token if it is still {@code refused}; a newer one stays. */
+  private synchronized void forget(String refused) {
+    CachedToken cached = token;
+    if (cached != null && Objects.equals(cached.value(), refused)) {
+      token = null;
+    }
+  }
+
+  /**
+   * A second gate before anything leaves the node: only a canonical path (the one the router
+   * judged) outside the node's identity is forwarded, whoever calls.
+   */
+  private static Optional<String> refusal(String path) {
+    NormalizedPath canonical;
+    try {
+      canonical = PathNormalizer.normalize(path);
+    } catch (BadPathException e) {
+      return Optional.of(e.getMessage());
+    }
+    if (!canonical.toString().equals(path)) {
+      return Optional.of("only canonical paths are forwarded");
+    }
+    return Router.nodeIdentity(canonical).map(part -> part + " is the node's identity");
   }
 
   private static Reply relay(Answer answer) {

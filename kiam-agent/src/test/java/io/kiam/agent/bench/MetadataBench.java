@@ -82,7 +82,15 @@ public final class MetadataBench {
             level,
             Optional.empty(),
             AgentConfig.DEFAULT_DISCONNECTED_GRACE);
-    Agent.Builder builder = Agent.builder(config).registry(new PrometheusRegistry());
+    // wrk's connections all come from 127.0.0.1: lift the per-source limit above them.
+    Agent.Builder builder =
+        Agent.builder(config)
+            .registry(new PrometheusRegistry())
+            .connectionLimits(
+                new io.kiam.agent.metadata.ConnectionLimits(
+                    Math.max(
+                        connections, io.kiam.agent.metadata.ConnectionLimits.DEFAULT_PER_SOURCE),
+                    Math.max(connections, io.kiam.agent.metadata.ConnectionLimits.DEFAULT_TOTAL)));
     if (!grpc) {
       builder.serverClient(new InstantServers());
     }

@@ -40,6 +40,7 @@ class UpstreamProxyTest {
 
   /** For the silent upstream, which never answers: the wait's end is what that test checks. */
   private static final Duration SILENT_TIMEOUT = Duration.ofMillis(400);
+  private static final Duration PATIENT = Duration.ofSeconds(10);
 
   private static EventLoopGroup group;
 
@@ -150,12 +151,14 @@ class UpstreamProxyTest {
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closedPort = probe.getLocalPort();
     }
+    // A refused connection is immediate: the long bound only keeps a loaded machine from
+    // turning it into a timeout.
     UpstreamProxy proxy =
-        new UpstreamProxy(URI.create("http://127.0.0.1:" + closedPort), group, TIMEOUT);
+        new UpstreamProxy(URI.create("http://127.0.0.1:" + closedPort), group, PATIENT);
 
     Reply reply = fetch(proxy, "/latest/meta-data/x");
 
-    assertEquals(502, reply.status().code());
+    assertEquals(502, reply.status().code(), reply.reason());
     assertTrue(reply.reason().startsWith("metadata endpoint unreachable"), reply.reason());
   }
 
@@ -202,5 +205,102 @@ class UpstreamProxyTest {
             imds(false, 200, "x".repeat(UpstreamProxy.MAX_RESPONSE + 1)), group, TIMEOUT);
 
     assertEquals(502, fetch(proxy, "/latest/user-data-like").status().code());
+  }
+
+  /**
+   * A stand-in IMDS that issues TOKEN-1, TOKEN-2, ... and accepts only the newest it issued after
+   * {@link #rotate}; {@code refuseAll} refuses every token.
+   */
+  private URI rotatingImds(AtomicInteger issued, AtomicInteger accepted, boolean refuseAll)
+      throws IOException {
+    imds = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    imds.createContext(
+        "/",
+        exchange -> {
+          seen.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
+          byte[] answer;
+          int code;
+          if (exchange.getRequestMethod().equals("PUT")) {
+            int n = issued.incrementAndGet();
+            accepted.set(n);
+            code = 200;
+            answer = ("TOKEN-" + n).getBytes(UTF_8);
+          } else {
+            String token = exchange.getRequestHeaders().getFirst("X-aws-ec2-metadata-token");
+            boolean valid = !refuseAll && ("TOKEN-" + accepted.get()).equals(token);
+            code = valid ? 200 : 401;
+            answer = (valid ? "eu-west-1a" : "").getBytes(UTF_8);
+          }
+          exchange.sendResponseHeaders(code, answer.length == 0 ? -1 : answer.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(answer);
+          }
+        });
+    imds.start();
+    return URI.create("http://127.0.0.1:" + imds.getAddress().getPort());
+  }
+
+  /** The upstream forgets every token it issued (as after a restart). */
+  private static void rotate(AtomicInteger accepted) {
+    accepted.set(-1);
+  }
+
+  @Test
+  void aTokenTheUpstreamNoLongerKnowsIsDroppedAndFetchedAgain() throws Exception {
+    AtomicInteger issued = new AtomicInteger();
+    AtomicInteger accepted = new AtomicInteger();
+    UpstreamProxy proxy = new UpstreamProxy(rotatingImds(issued, accepted, false), group, PATIENT);
+    String path = "/latest/meta-data/placement/availability-zone";
+
+    Reply before = fetch(proxy, path);
+    rotate(accepted);
+    Reply after = fetch(proxy, path);
+    Reply reused = fetch(proxy, path);
+
+    assertEquals(200, before.status().code());
+    assertEquals(200, after.status().code());
+    assertEquals("eu-west-1a", new String(after.body(), UTF_8));
+    assertEquals(200, reused.status().code());
+    assertEquals(2, issued.get(), "one new token after the 401, then reused");
+    assertEquals(
+        List.of(
+            "PUT /latest/api/token",
+            "GET " + path,
+            "GET " + path,
+            "PUT /latest/api/token",
+            "GET " + path,
+            "GET " + path),
+        seen);
+  }
+
+  @Test
+  void anUpstreamRefusingEveryTokenIs502AfterOneRetry() throws Exception {
+    AtomicInteger issued = new AtomicInteger();
+    UpstreamProxy proxy =
+        new UpstreamProxy(rotatingImds(issued, new AtomicInteger(), true), group, PATIENT);
+
+    Reply reply = fetch(proxy, "/latest/meta-data/placement/availability-zone");
+
+    assertEquals(502, reply.status().code());
+    assertEquals("metadata endpoint answered 401", reply.reason());
+    assertEquals(2, issued.get(), "one fresh token, no loop");
+    assertEquals(4, seen.size(), seen.toString());
+  }
+
+  @Test
+  void neitherNonCanonicalPathsNorTheNodesIdentityLeaveTheNode() throws Exception {
+    UpstreamProxy proxy = new UpstreamProxy(imds(false, 200, "secret"), group, PATIENT);
+
+    for (String path :
+        List.of(
+            "/latest/meta-data/iam/info",
+            "/latest/meta-data/placement/../iam/info",
+            "/latest/meta-data/IAM/info",
+            "/latest/user-data",
+            "/latest//meta-data/x",
+            "/latest/dynamic/instance-identity/signature")) {
+      assertEquals(404, fetch(proxy, path).status().code(), path);
+    }
+    assertEquals(List.of(), seen);
   }
 }

@@ -28,6 +28,7 @@ import io.kiam.server.roles.PodRoleRequests;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.StsFailure;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -395,20 +396,48 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
       return refusal.status;
     }
     if (cause instanceof StsFailure sts) {
-      return switch (sts.kind()) {
-        case ACCESS_DENIED ->
-            Status.PERMISSION_DENIED.withDescription("STS refused: " + sts.getMessage());
-        case INVALID ->
-            Status.FAILED_PRECONDITION.withDescription(
-                "STS rejected the request: " + sts.getMessage());
-        case UNAVAILABLE ->
-            Status.UNAVAILABLE.withDescription("STS is unavailable: " + sts.getMessage());
-      };
+      return stsStatus(sts);
     }
     if (cause instanceof CancellationException) {
       return Status.CANCELLED.withDescription("the call was cancelled");
     }
     return Status.INTERNAL.withDescription("internal error; see the server's log");
+  }
+
+  /**
+   * What the pod learns of an STS failure: the decision and what its owner can do, never STS's own
+   * message, which names kiam-server's principal and account ("User: arn:aws:sts::...:assumed-role/
+   * ..."). The full message goes to the server's log and the pod's Event.
+   */
+  private static Status stsStatus(StsFailure sts) {
+    String code = sts.errorCode().map(c -> " (" + c + ")").orElse("");
+    String details = "; the pod's Events and kiam-server's log have STS's full answer";
+    return switch (sts.kind()) {
+      case ACCESS_DENIED ->
+          Status.PERMISSION_DENIED.withDescription(
+              "STS refused to issue the pod's role"
+                  + code
+                  + ": the role's trust policy must allow kiam-server to assume it"
+                  + details);
+      case INVALID ->
+          Status.FAILED_PRECONDITION.withDescription(
+              "STS rejected the request for the pod's role"
+                  + code
+                  + ": check the role's maximum session duration and the STS region"
+                  + details);
+      case UNAVAILABLE ->
+          Status.UNAVAILABLE.withDescription(
+              "STS is unavailable" + code + "; the SDK's next try may succeed");
+    };
+  }
+
+  private static Optional<StsFailure> stsFailure(Throwable cause) {
+    if (cause instanceof StsFailure sts) {
+      return Optional.of(sts);
+    }
+    return cause != null && cause.getCause() instanceof StsFailure sts
+        ? Optional.of(sts)
+        : Optional.empty();
   }
 
   private static Throwable unwrap(Throwable failure) {
@@ -455,7 +484,8 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
         clip(ip),
         pod != null && pod.hasRole() ? pod.role() : clip(requestedRole),
         status.getCode().name(),
-        status.getDescription());
+        // The pod got the short form; operators get STS's own words.
+        stsFailure(cause).map(Throwable::getMessage).orElse(status.getDescription()));
   }
 
   /** Request fields are the agent's input: keep a malformed one from flooding the log. */

@@ -1,12 +1,14 @@
 package io.kiam.server.k8s;
 
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import java.util.Objects;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * A namespace's role permission: its iam.amazonaws.com/permitted expression compiled once per
- * change, or why there is none.
+ * change, or why there is none. Expressions are RE2 (RE2/J): Go's syntax, which kiam users wrote
+ * them in, and matching in time linear in the role's length whatever a namespace's owner writes, so
+ * no expression can make the server backtrack for ever.
  *
  * @param permitted the annotation's text, or null when the namespace has none
  * @param pattern the compiled expression, or null when absent or invalid
@@ -31,7 +33,7 @@ public record NamespaceInfo(
           name,
           permitted,
           null,
-          e.getDescription() + " near index " + e.getIndex(),
+          e.getDescription() + " at '" + e.getPattern() + "'",
           resourceVersion);
     }
   }

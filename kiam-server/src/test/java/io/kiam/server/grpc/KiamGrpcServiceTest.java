@@ -61,6 +61,8 @@ class KiamGrpcServiceTest {
   private static final AtomicBoolean ready = new AtomicBoolean(true);
   private static final FakeCredentials credentials = new FakeCredentials();
   private static final RecordedEvents events = new RecordedEvents();
+  private static final String SERVER_PRINCIPAL =
+      "arn:aws:sts::999988887777:assumed-role/kiam-server/i-0123456789abcdef0";
   private static final PrometheusRegistry registry = new PrometheusRegistry();
   private static ExecutorService executor;
   private static PodStore pods;
@@ -258,7 +260,14 @@ class KiamGrpcServiceTest {
     credentials.failRole(
         BASE + "shop-denied",
         new StsFailure(
-            StsFailure.Kind.ACCESS_DENIED, "not authorized to perform sts:AssumeRole", null));
+            StsFailure.Kind.ACCESS_DENIED,
+            "AccessDenied",
+            "STS refused AssumeRole of "
+                + BASE
+                + "shop-denied: AccessDenied: User: "
+                + SERVER_PRINCIPAL
+                + " is not authorized to perform: sts:AssumeRole",
+            null));
     credentials.failRole(
         BASE + "shop-invalid",
         new StsFailure(
@@ -275,13 +284,24 @@ class KiamGrpcServiceTest {
 
     assertEquals(Status.Code.PERMISSION_DENIED, denied.getCode());
     assertTrue(denied.getDescription().startsWith("STS refused"), denied.getDescription());
+    assertTrue(denied.getDescription().contains("(AccessDenied)"), denied.getDescription());
+    assertTrue(denied.getDescription().contains("trust policy"), denied.getDescription());
     assertEquals(Status.Code.FAILED_PRECONDITION, invalid.getCode());
     assertEquals(Status.Code.UNAVAILABLE, down.getCode());
     for (Status s : List.of(denied, invalid, down)) {
       assertFalse(
           s.getDescription().contains(FakeCredentials.SECRET)
               || s.getDescription().contains(FakeCredentials.TOKEN));
+      // The pod's owner learns what to fix, not the server's principal or STS's wording.
+      assertFalse(s.getDescription().contains("999988887777"), s.getDescription());
+      assertFalse(s.getDescription().contains("assumed-role"), s.getDescription());
+      assertFalse(s.getDescription().contains("MaxSessionDuration"), s.getDescription());
+      assertFalse(s.getDescription().contains("throttled"), s.getDescription());
     }
+    assertTrue(
+        events.events.stream()
+            .anyMatch(e -> e.pod().equals("shop/denied") && e.message().contains(SERVER_PRINCIPAL)),
+        "the Event keeps STS's full answer: " + events.events);
     assertTrue(
         events.events.stream()
             .anyMatch(

@@ -2,6 +2,7 @@ package io.kiam.server.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiam.server.k8s.NamespaceInfo;
@@ -14,6 +15,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RolePolicyTest {
   private static final String BASE = "arn:aws:iam::123456789012:role/";
@@ -136,6 +138,39 @@ class RolePolicyTest {
 
     Decision.Forbidden forbidden = assertInstanceOf(Decision.Forbidden.class, decision);
     assertTrue(forbidden.explanation().contains("invalid"), forbidden.explanation());
+  }
+
+  @Test
+  void aPathologicalExpressionIsEvaluatedInLinearTimeAndDecides() {
+    // Catastrophic for a backtracking engine: (.*a){12} against "aaa...ab" tries about n^12 ways
+    // to split the role; java.util.regex runs for hours. RE2 answers in one linear pass. The
+    // bound only catches the failure; the test takes milliseconds when it passes.
+    String role = "a".repeat(60) + "b";
+    Decision decision =
+        assertTimeoutPreemptively(
+            java.time.Duration.ofSeconds(20),
+            () -> decide(pod("shop", "web", role), namespace("shop", "(.*a){12}"), role));
+
+    assertInstanceOf(Decision.Forbidden.class, decision);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"shop-(?=web).*", "(shop)-\\1", "shop-.*+"})
+  void expressionsOnlyABacktrackingEngineAcceptsAreInvalidAndPermitNothing(String expression) {
+    Decision decision =
+        decide(pod("shop", "web", "shop-web"), namespace("shop", expression), "shop-web");
+
+    Decision.Forbidden forbidden = assertInstanceOf(Decision.Forbidden.class, decision);
+    assertTrue(forbidden.explanation().contains("invalid"), forbidden.explanation());
+  }
+
+  @Test
+  void goSyntaxThatJavaLacksWorks() {
+    // RE2's named groups spelled as in Go, (?P<name>...), which java.util.regex refuses.
+    Decision decision =
+        decide(pod("shop", "web", "shop-web"), namespace("shop", "(?P<team>shop)-.*"), "shop-web");
+
+    assertInstanceOf(Decision.Allowed.class, decision);
   }
 
   @Test
