@@ -102,6 +102,25 @@ public final class ServerCommand implements Callable<Integer> {
   URI stsEndpoint;
 
   @Option(
+      names = "--sts-rate",
+      paramLabel = "N",
+      defaultValue = "50",
+      description =
+          "AssumeRole calls a second this server may make, across all roles; a pod's own request"
+              + " goes before prefetches and refreshes when calls must wait (default:"
+              + " ${DEFAULT-VALUE}).")
+  double stsRate;
+
+  @Option(
+      names = "--sts-burst",
+      paramLabel = "N",
+      defaultValue = "100",
+      description =
+          "AssumeRole calls allowed at once after a quiet spell: the size of the --sts-rate bucket (default:"
+              + " ${DEFAULT-VALUE}).")
+  int stsBurst;
+
+  @Option(
       names = "--session",
       paramLabel = "SUFFIX",
       defaultValue = ServerConfig.DEFAULT_SESSION,
@@ -184,7 +203,8 @@ public final class ServerCommand implements Callable<Integer> {
         Optional.ofNullable(prometheusListen),
         logFormat,
         level,
-        shutdownGrace);
+        shutdownGrace,
+        new CredentialCacheConfig.Pacing(stsRate, stsBurst));
   }
 
   @Override
@@ -212,7 +232,8 @@ public final class ServerCommand implements Callable<Integer> {
   static KiamServer production(ServerConfig config) {
     CredentialCacheConfig cacheConfig =
         CredentialCacheConfig.defaults()
-            .withSession(config.sessionDuration(), config.sessionRefresh());
+            .withSession(config.sessionDuration(), config.sessionRefresh())
+            .withPacing(config.stsPacing());
     ArnResolver resolver = new DefaultArnResolver(baseArn(config));
     SessionNames sessionNames = new SessionNames(config.session());
     SdkStsGateway gateway =

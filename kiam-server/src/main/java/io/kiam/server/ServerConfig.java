@@ -4,6 +4,7 @@ import io.kiam.common.cli.DurationConverter;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
+import io.kiam.server.sts.CredentialCacheConfig;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
  *     credentials fall below it
  * @param podWait how long a request for an IP the cache does not know yet waits for the watch
  * @param shutdownGrace how long in-flight calls get to finish on SIGTERM
+ * @param stsPacing the rate limit across all of the server's AssumeRole calls
  */
 public record ServerConfig(
     InetSocketAddress bind,
@@ -38,7 +40,8 @@ public record ServerConfig(
     Optional<InetSocketAddress> prometheusListen,
     LogFormat logFormat,
     String level,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    CredentialCacheConfig.Pacing stsPacing) {
 
   public static final String DEFAULT_BIND = "0.0.0.0:9610";
   public static final String DEFAULT_SESSION = "kiam";
@@ -84,6 +87,7 @@ public record ServerConfig(
     Objects.requireNonNull(logFormat, "logFormat");
     Objects.requireNonNull(level, "level");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    Objects.requireNonNull(stsPacing, "stsPacing");
 
     tls.requireReadable();
     kubeconfig.ifPresent(
@@ -155,6 +159,44 @@ public record ServerConfig(
           "--shutdown-grace: " + human(shutdownGrace) + " must be 0..5m");
     }
     Logging.parseLevel(level);
+  }
+
+  /** The settings with the default STS rate limit (tests that do not pace STS). */
+  public ServerConfig(
+      InetSocketAddress bind,
+      Optional<Path> kubeconfig,
+      TlsFiles tls,
+      Optional<String> roleBaseArn,
+      boolean roleBaseArnAutodetect,
+      Optional<String> assumeRoleArn,
+      Optional<String> region,
+      Optional<URI> stsEndpoint,
+      String session,
+      Duration sessionDuration,
+      Duration sessionRefresh,
+      Duration podWait,
+      Optional<InetSocketAddress> prometheusListen,
+      LogFormat logFormat,
+      String level,
+      Duration shutdownGrace) {
+    this(
+        bind,
+        kubeconfig,
+        tls,
+        roleBaseArn,
+        roleBaseArnAutodetect,
+        assumeRoleArn,
+        region,
+        stsEndpoint,
+        session,
+        sessionDuration,
+        sessionRefresh,
+        podWait,
+        prometheusListen,
+        logFormat,
+        level,
+        shutdownGrace,
+        CredentialCacheConfig.Pacing.defaults());
   }
 
   /**

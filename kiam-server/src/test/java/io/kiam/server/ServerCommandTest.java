@@ -77,6 +77,8 @@ class ServerCommandTest {
             "--assume-role-arn",
             "--region",
             "--sts-endpoint",
+            "--sts-rate",
+            "--sts-burst",
             "--session",
             "--session-duration",
             "--session-refresh",
@@ -102,6 +104,15 @@ class ServerCommandTest {
     assertEquals("kiam", config.session());
     assertTrue(config.assumeRoleArn().isEmpty(), "empty --assume-role-arn means unset");
     assertTrue(config.prometheusListen().isEmpty());
+    assertEquals(50.0, config.stsPacing().perSecond());
+    assertEquals(100, config.stsPacing().burst());
+  }
+
+  @Test
+  void stsRateAndBurstReachTheConfig() {
+    ServerConfig config = config("--sts-rate", "2.5", "--sts-burst", "5");
+    assertEquals(2.5, config.stsPacing().perSecond());
+    assertEquals(5, config.stsPacing().burst());
   }
 
   @Test
@@ -121,6 +132,8 @@ class ServerCommandTest {
     "--assume-role-arn, not-an-arn, --assume-role-arn",
     "--region, Mars, --region",
     "--sts-endpoint, ftp://sts.example, --sts-endpoint",
+    "--sts-rate, 0, --sts-rate",
+    "--sts-burst, 0, --sts-burst",
     "--log-format, xml, xml",
     "--level, loud, --level",
     "--session, 'bad name', --session",

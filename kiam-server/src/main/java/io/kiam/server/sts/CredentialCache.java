@@ -11,6 +11,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,10 +22,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One STS call per role session however many requests wait for it (the shared call belongs to no
  * caller: cancelling a request never cancels it); a refresh timer per entry while live pods use the
- * role; at most {@code maxConcurrentCalls} STS calls at a time; jittered backoff on throttling and
- * outages, during which credentials that are still valid keep being served. An AccessDenied or
- * ValidationError is answered from memory for a while, and drops the credentials held: the role's
- * trust was withdrawn, and the pod should learn so now rather than when they expire.
+ * role, due at a jittered time so sessions fetched together are not refreshed together; STS calls
+ * paced by one token bucket, pods' own requests first; at most {@code maxConcurrentCalls} STS calls
+ * at a time; jittered backoff on throttling and outages, during which credentials that are still
+ * valid keep being served. An AccessDenied or ValidationError is answered from memory for a while,
+ * and drops the credentials held: the role's trust was withdrawn, and the pod should learn so now
+ * rather than when they expire.
  */
 public final class CredentialCache implements CredentialsSource, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CredentialCache.class);
@@ -62,7 +65,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
     if (entry != null && entry.fresh(now)) {
       if (entry.inFlight() == null && entry.refreshDue(now) && !entry.failureRemembered(now)) {
         // The timer normally gets here first; a clock jump or a suspended VM did not let it.
-        fetch(request, now);
+        fetch(request, now, StsPacer.Priority.BACKGROUND);
       }
       CacheMetrics.HIT.inc();
       return CompletableFuture.completedFuture(entry.current());
@@ -73,7 +76,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
   @Override
   public CompletableFuture<IssuedCredentials> prefetch(RoleRequest request) {
     Instant now = clock.instant();
-    CacheEntry entry = fetch(request, now);
+    CacheEntry entry = fetch(request, now, StsPacer.Priority.BACKGROUND);
     if (entry.fresh(now)) {
       return CompletableFuture.completedFuture(entry.current());
     }
@@ -83,7 +86,8 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
   }
 
   private CompletableFuture<IssuedCredentials> afterMiss(RoleRequest request, Instant now) {
-    CacheEntry entry = fetch(request, now);
+    // A pod waits: its fetch goes before prefetches and refreshes, even one queued before it.
+    CacheEntry entry = fetch(request, now, StsPacer.Priority.REQUEST);
     if (entry.fresh(now)) {
       CacheMetrics.HIT.inc(); // another request's fetch finished between our two looks
       return CompletableFuture.completedFuture(entry.current());
@@ -125,9 +129,10 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
 
   /**
    * Installs the entry's one shared fetch unless it is in flight, not needed, or forbidden by a
-   * remembered failure; returns the entry as it now stands.
+   * remembered failure; returns the entry as it now stands. A fetch already under way that a pod
+   * now waits for is promoted to {@code priority}.
    */
-  private CacheEntry fetch(RoleRequest request, Instant now) {
+  private CacheEntry fetch(RoleRequest request, Instant now, StsPacer.Priority priority) {
     if (closed) {
       return CacheEntry.EMPTY.outage(closedFailure(), Instant.MAX, false, null);
     }
@@ -152,6 +157,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
       CompletableFuture<IssuedCredentials> shared = started[0];
       calls.fetch(
           request,
+          priority,
           new StsCalls.Outcome() {
             @Override
             public void issued(IssuedCredentials credentials) {
@@ -163,6 +169,8 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
               giveUp(request, shared, failure);
             }
           });
+    } else if (priority == StsPacer.Priority.REQUEST && entry.inFlight() != null) {
+      calls.promote(request);
     }
     return entry;
   }
@@ -197,7 +205,8 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
             request,
             (key, old) -> {
               cancel(old);
-              CacheEntry fresh = CacheEntry.issued(issued, now, config);
+              CacheEntry fresh =
+                  CacheEntry.issued(issued, now, config, ThreadLocalRandom.current().nextDouble());
               // Never sooner than the backoff base: very short-lived credentials must not turn
               // the refresh timer into a loop of STS calls.
               Duration untilRefresh = Duration.between(now, fresh.refreshAt());
@@ -278,7 +287,7 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
       }
       return;
     }
-    fetch(request, now);
+    fetch(request, now, StsPacer.Priority.BACKGROUND);
   }
 
   /** Ends a remembered failure's entry once nothing in it is worth keeping. */
@@ -312,6 +321,11 @@ public final class CredentialCache implements CredentialsSource, AutoCloseable {
   CompletableFuture<IssuedCredentials> pending(RoleRequest request) {
     CacheEntry entry = entries.get(request);
     return entry == null || entry.inFlight() == null ? null : entry.inFlight().copy();
+  }
+
+  /** The STS rate limit's queue, for tests. */
+  StsPacer pacer() {
+    return calls.pacer();
   }
 
   /** Returns once timer tasks due now have run (the timer thread runs them in order). */
