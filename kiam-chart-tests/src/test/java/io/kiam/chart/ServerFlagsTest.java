@@ -87,6 +87,7 @@ class ServerFlagsTest {
     assertTrue(result.hasMatchedOption("--role-base-arn-autodetect"), Arrays.toString(args));
     assertEquals(50.0, (double) result.matchedOptionValue("--sts-rate", 0.0));
     assertEquals(100, (int) result.matchedOptionValue("--sts-burst", 0));
+    assertEquals(Duration.ofMinutes(1), result.matchedOptionValue("--watch-stale-after", null));
   }
 
   @Test

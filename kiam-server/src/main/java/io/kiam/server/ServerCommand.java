@@ -155,6 +155,16 @@ public final class ServerCommand implements Callable<Integer> {
   Duration podWait;
 
   @Option(
+      names = "--watch-stale-after",
+      paramLabel = "DURATION",
+      defaultValue = "1m",
+      description =
+          "How long the pod or namespace watch may be down before the server refuses IPs it has"
+              + " not answered before with UNAVAILABLE instead of guessing; pods it answered keep"
+              + " their answers. 0 or at least 10s; 0: never (default: ${DEFAULT-VALUE}).")
+  Duration watchStaleAfter;
+
+  @Option(
       names = "--prometheus-listen-addr",
       paramLabel = "HOST:PORT",
       description = "Serve Prometheus metrics on HOST:PORT/metrics (default: off).")
@@ -204,7 +214,8 @@ public final class ServerCommand implements Callable<Integer> {
         logFormat,
         level,
         shutdownGrace,
-        new CredentialCacheConfig.Pacing(stsRate, stsBurst));
+        new CredentialCacheConfig.Pacing(stsRate, stsBurst),
+        watchStaleAfter);
   }
 
   @Override

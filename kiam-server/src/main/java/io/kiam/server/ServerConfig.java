@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
  * @param podWait how long a request for an IP the cache does not know yet waits for the watch
  * @param shutdownGrace how long in-flight calls get to finish on SIGTERM
  * @param stsPacing the rate limit across all of the server's AssumeRole calls
+ * @param watchStaleAfter how long a pod or namespace watch may be down before IPs the server has
+ *     not answered before are refused as UNAVAILABLE; zero: never
  */
 public record ServerConfig(
     InetSocketAddress bind,
@@ -41,7 +43,8 @@ public record ServerConfig(
     LogFormat logFormat,
     String level,
     Duration shutdownGrace,
-    CredentialCacheConfig.Pacing stsPacing) {
+    CredentialCacheConfig.Pacing stsPacing,
+    Duration watchStaleAfter) {
 
   public static final String DEFAULT_BIND = "0.0.0.0:9610";
   public static final String DEFAULT_SESSION = "kiam";
@@ -61,6 +64,14 @@ public record ServerConfig(
 
   public static final Duration MAX_POD_WAIT = Duration.ofMillis(900);
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(5);
+
+  /**
+   * 1m: longer than a watch's reconnect backoff and a relist of a large cluster, shorter than the
+   * time in which a deleted pod's IP is commonly handed to a new pod.
+   */
+  public static final Duration DEFAULT_WATCH_STALE_AFTER = Duration.ofMinutes(1);
+
+  public static final Duration MIN_WATCH_STALE_AFTER = Duration.ofSeconds(10);
 
   private static final Pattern BASE_ARN =
       Pattern.compile(
@@ -88,6 +99,14 @@ public record ServerConfig(
     Objects.requireNonNull(level, "level");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
     Objects.requireNonNull(stsPacing, "stsPacing");
+    Objects.requireNonNull(watchStaleAfter, "watchStaleAfter");
+    if (watchStaleAfter.isNegative()
+        || (!watchStaleAfter.isZero() && watchStaleAfter.compareTo(MIN_WATCH_STALE_AFTER) < 0)) {
+      throw new IllegalArgumentException(
+          "--watch-stale-after: "
+              + human(watchStaleAfter)
+              + " must be 0 (never) or at least 10s (a watch reconnects in seconds)");
+    }
 
     tls.requireReadable();
     kubeconfig.ifPresent(
@@ -196,7 +215,8 @@ public record ServerConfig(
         logFormat,
         level,
         shutdownGrace,
-        CredentialCacheConfig.Pacing.defaults());
+        CredentialCacheConfig.Pacing.defaults(),
+        DEFAULT_WATCH_STALE_AFTER);
   }
 
   /**

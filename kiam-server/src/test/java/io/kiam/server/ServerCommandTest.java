@@ -79,6 +79,7 @@ class ServerCommandTest {
             "--sts-endpoint",
             "--sts-rate",
             "--sts-burst",
+            "--watch-stale-after",
             "--session",
             "--session-duration",
             "--session-refresh",
@@ -106,6 +107,12 @@ class ServerCommandTest {
     assertTrue(config.prometheusListen().isEmpty());
     assertEquals(50.0, config.stsPacing().perSecond());
     assertEquals(100, config.stsPacing().burst());
+    assertEquals(Duration.ofMinutes(1), config.watchStaleAfter());
+  }
+
+  @Test
+  void zeroTurnsTheStaleViewRefusalOff() {
+    assertEquals(Duration.ZERO, config("--watch-stale-after", "0s").watchStaleAfter());
   }
 
   @Test
@@ -134,6 +141,7 @@ class ServerCommandTest {
     "--sts-endpoint, ftp://sts.example, --sts-endpoint",
     "--sts-rate, 0, --sts-rate",
     "--sts-burst, 0, --sts-burst",
+    "--watch-stale-after, 2s, --watch-stale-after",
     "--log-format, xml, xml",
     "--level, loud, --level",
     "--session, 'bad name', --session",
