@@ -85,6 +85,7 @@ public final class KubernetesCaches implements AutoCloseable {
               .whenComplete(
                   (ok, failure) -> {
                     if (failure == null) {
+                      sample(); // fresh from the first answer, not from the next tick
                       log.atInfo()
                           .addKeyValue("pods", pods.size())
                           .addKeyValue("namespaces", namespaces.size())
@@ -115,10 +116,10 @@ public final class KubernetesCaches implements AutoCloseable {
       p = podInformer;
       n = namespaceInformer;
     }
-    if (p != null && synced()) {
+    if (p != null && p.hasSynced()) {
       podFreshness.sample(p.isWatching(), clock.instant());
     }
-    if (n != null && synced()) {
+    if (n != null && n.hasSynced()) {
       namespaceFreshness.sample(n.isWatching(), clock.instant());
     }
   }
