@@ -85,5 +85,18 @@ class ServerFlagsTest {
     assertEquals(9610, bind.getPort());
     assertEquals(Duration.ofMinutes(60), result.matchedOptionValue("--session-duration", null));
     assertTrue(result.hasMatchedOption("--role-base-arn-autodetect"), Arrays.toString(args));
+    assertEquals(50.0, (double) result.matchedOptionValue("--sts-rate", 0.0));
+    assertEquals(100, (int) result.matchedOptionValue("--sts-burst", 0));
+    assertEquals(Duration.ofMinutes(1), result.matchedOptionValue("--watch-stale-after", null));
+  }
+
+  @Test
+  void stsRateAndBurstValuesReachTheServersFlags() {
+    String[] args =
+        ContainerArgs.expanded(
+            container(KiamChart.render("server:\n  stsRate: 12.5\n  stsBurst: 25\n")));
+    ParseResult result = serverCommandLine().parseArgs(args);
+    assertEquals(12.5, (double) result.matchedOptionValue("--sts-rate", 0.0));
+    assertEquals(25, (int) result.matchedOptionValue("--sts-burst", 0));
   }
 }

@@ -25,6 +25,9 @@ class ValuesSchemaTest {
           no interface at all                | agent: {hostInterfaces: []}                            | /agent/hostInterfaces
           a port out of range                | agent: {port: 80800}                                   | /agent/port
           a duration without a unit          | server: {sessionDuration: '3600'}                      | /server/sessionDuration
+          a zero STS rate                    | server: {stsRate: 0}                                   | /server/stsRate
+          a fractional STS burst             | server: {stsBurst: 2.5}                                | /server/stsBurst
+          a staleness without a unit         | server: {watchStaleAfter: '60'}                        | /server/watchStaleAfter
           an unknown TLS mode                | tls: {mode: vault}                                     | /tls/mode
           """)
   void refuses(String what, String values, String namedInError) {

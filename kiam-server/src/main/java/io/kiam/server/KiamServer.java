@@ -15,6 +15,7 @@ import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
 import io.kiam.server.nodes.NodeStreams;
 import io.kiam.server.policy.DecisionLog;
+import io.kiam.server.k8s.StaleViewGuard;
 import io.kiam.server.roles.PodRoleRequests;
 import io.kiam.server.roles.Prefetcher;
 import io.kiam.server.roles.RoleUsageTracker;
@@ -23,6 +24,7 @@ import io.kiam.server.sts.ArnResolver;
 import io.kiam.server.sts.CredentialUpdates;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.RoleUsage;
+import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
@@ -183,15 +185,20 @@ public final class KiamServer implements AutoCloseable {
         "WatchNode streams (agents) subscribed now",
         nodeStreams::subscriptions);
 
-    caches = new KubernetesCaches(client, pods, namespaces);
+    caches = new KubernetesCaches(client, pods, namespaces, clock);
     started.push(caches);
+    StaleViewGuard guardedPods =
+        new StaleViewGuard(
+            pods, () -> caches.staleReason(config.watchStaleAfter()), staleRefusals()::inc);
+    pods.addListener(guardedPods);
+    registerStalenessGauge();
 
     health = new ServerHealth();
     GrpcMetrics metrics = new GrpcMetrics(registry);
     started.push(metrics);
     KiamGrpcService service =
         new KiamGrpcService(
-            pods,
+            guardedPods,
             namespaces,
             roleRequests,
             credentials,
@@ -314,6 +321,36 @@ public final class KiamServer implements AutoCloseable {
         "kiam_server_role_requests_in_use",
         "Distinct (role, session name, external id) requests that live pods map to",
         usage::distinctRequests);
+  }
+
+  private void registerStalenessGauge() {
+    GaugeWithCallback gauge =
+        GaugeWithCallback.builder()
+            .name("kiam_server_watch_staleness_seconds")
+            .help(
+                "Per informer (pods, namespaces): 0 while its watch is up, else the seconds since it"
+                    + " last was (its last event or successful relist)")
+            .labelNames("informer")
+            .callback(
+                cb ->
+                    caches
+                        .staleness()
+                        .forEach((informer, d) -> cb.call(d.toMillis() / 1000.0, informer)))
+            .register(registry);
+    started.push(() -> registry.unregister(gauge));
+  }
+
+  private Counter staleRefusals() {
+    Counter counter =
+        Counter.builder()
+            .name("kiam_server_stale_view_refusals_total")
+            .help(
+                "Lookups of IPs not answered before, refused as UNAVAILABLE because a watch was"
+                    + " down longer than --watch-stale-after")
+            .withoutExemplars()
+            .register(registry);
+    started.push(() -> registry.unregister(counter));
+    return counter;
   }
 
   private void gauge(String name, String help, java.util.function.IntSupplier value) {

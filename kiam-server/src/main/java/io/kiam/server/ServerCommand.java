@@ -102,6 +102,25 @@ public final class ServerCommand implements Callable<Integer> {
   URI stsEndpoint;
 
   @Option(
+      names = "--sts-rate",
+      paramLabel = "N",
+      defaultValue = "50",
+      description =
+          "AssumeRole calls a second this server may make, across all roles; a pod's own request"
+              + " goes before prefetches and refreshes when calls must wait (default:"
+              + " ${DEFAULT-VALUE}).")
+  double stsRate;
+
+  @Option(
+      names = "--sts-burst",
+      paramLabel = "N",
+      defaultValue = "100",
+      description =
+          "AssumeRole calls allowed at once after a quiet spell: the size of the --sts-rate bucket (default:"
+              + " ${DEFAULT-VALUE}).")
+  int stsBurst;
+
+  @Option(
       names = "--session",
       paramLabel = "SUFFIX",
       defaultValue = ServerConfig.DEFAULT_SESSION,
@@ -134,6 +153,16 @@ public final class ServerCommand implements Callable<Integer> {
           "How long a request for an IP not yet in the cache waits for the pod watch (a pod"
               + " that just started), 0..900ms (default: ${DEFAULT-VALUE}).")
   Duration podWait;
+
+  @Option(
+      names = "--watch-stale-after",
+      paramLabel = "DURATION",
+      defaultValue = "1m",
+      description =
+          "How long the pod or namespace watch may be down before the server refuses IPs it has"
+              + " not answered before with UNAVAILABLE instead of guessing; pods it answered keep"
+              + " their answers. 0 or at least 10s; 0: never (default: ${DEFAULT-VALUE}).")
+  Duration watchStaleAfter;
 
   @Option(
       names = "--prometheus-listen-addr",
@@ -184,7 +213,9 @@ public final class ServerCommand implements Callable<Integer> {
         Optional.ofNullable(prometheusListen),
         logFormat,
         level,
-        shutdownGrace);
+        shutdownGrace,
+        new CredentialCacheConfig.Pacing(stsRate, stsBurst),
+        watchStaleAfter);
   }
 
   @Override
@@ -212,7 +243,8 @@ public final class ServerCommand implements Callable<Integer> {
   static KiamServer production(ServerConfig config) {
     CredentialCacheConfig cacheConfig =
         CredentialCacheConfig.defaults()
-            .withSession(config.sessionDuration(), config.sessionRefresh());
+            .withSession(config.sessionDuration(), config.sessionRefresh())
+            .withPacing(config.stsPacing());
     ArnResolver resolver = new DefaultArnResolver(baseArn(config));
     SessionNames sessionNames = new SessionNames(config.session());
     SdkStsGateway gateway =

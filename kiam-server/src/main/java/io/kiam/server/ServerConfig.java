@@ -4,6 +4,7 @@ import io.kiam.common.cli.DurationConverter;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
+import io.kiam.server.sts.CredentialCacheConfig;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
@@ -21,6 +22,9 @@ import java.util.regex.Pattern;
  *     credentials fall below it
  * @param podWait how long a request for an IP the cache does not know yet waits for the watch
  * @param shutdownGrace how long in-flight calls get to finish on SIGTERM
+ * @param stsPacing the rate limit across all of the server's AssumeRole calls
+ * @param watchStaleAfter how long a pod or namespace watch may be down before IPs the server has
+ *     not answered before are refused as UNAVAILABLE; zero: never
  */
 public record ServerConfig(
     InetSocketAddress bind,
@@ -38,7 +42,9 @@ public record ServerConfig(
     Optional<InetSocketAddress> prometheusListen,
     LogFormat logFormat,
     String level,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    CredentialCacheConfig.Pacing stsPacing,
+    Duration watchStaleAfter) {
 
   public static final String DEFAULT_BIND = "0.0.0.0:9610";
   public static final String DEFAULT_SESSION = "kiam";
@@ -58,6 +64,14 @@ public record ServerConfig(
 
   public static final Duration MAX_POD_WAIT = Duration.ofMillis(900);
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(5);
+
+  /**
+   * 1m: longer than a watch's reconnect backoff and a relist of a large cluster, shorter than the
+   * time in which a deleted pod's IP is commonly handed to a new pod.
+   */
+  public static final Duration DEFAULT_WATCH_STALE_AFTER = Duration.ofMinutes(1);
+
+  public static final Duration MIN_WATCH_STALE_AFTER = Duration.ofSeconds(10);
 
   private static final Pattern BASE_ARN =
       Pattern.compile(
@@ -84,6 +98,15 @@ public record ServerConfig(
     Objects.requireNonNull(logFormat, "logFormat");
     Objects.requireNonNull(level, "level");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    Objects.requireNonNull(stsPacing, "stsPacing");
+    Objects.requireNonNull(watchStaleAfter, "watchStaleAfter");
+    if (watchStaleAfter.isNegative()
+        || (!watchStaleAfter.isZero() && watchStaleAfter.compareTo(MIN_WATCH_STALE_AFTER) < 0)) {
+      throw new IllegalArgumentException(
+          "--watch-stale-after: "
+              + human(watchStaleAfter)
+              + " must be 0 (never) or at least 10s (a watch reconnects in seconds)");
+    }
 
     tls.requireReadable();
     kubeconfig.ifPresent(
@@ -155,6 +178,45 @@ public record ServerConfig(
           "--shutdown-grace: " + human(shutdownGrace) + " must be 0..5m");
     }
     Logging.parseLevel(level);
+  }
+
+  /** The settings with the default STS rate limit (tests that do not pace STS). */
+  public ServerConfig(
+      InetSocketAddress bind,
+      Optional<Path> kubeconfig,
+      TlsFiles tls,
+      Optional<String> roleBaseArn,
+      boolean roleBaseArnAutodetect,
+      Optional<String> assumeRoleArn,
+      Optional<String> region,
+      Optional<URI> stsEndpoint,
+      String session,
+      Duration sessionDuration,
+      Duration sessionRefresh,
+      Duration podWait,
+      Optional<InetSocketAddress> prometheusListen,
+      LogFormat logFormat,
+      String level,
+      Duration shutdownGrace) {
+    this(
+        bind,
+        kubeconfig,
+        tls,
+        roleBaseArn,
+        roleBaseArnAutodetect,
+        assumeRoleArn,
+        region,
+        stsEndpoint,
+        session,
+        sessionDuration,
+        sessionRefresh,
+        podWait,
+        prometheusListen,
+        logFormat,
+        level,
+        shutdownGrace,
+        CredentialCacheConfig.Pacing.defaults(),
+        DEFAULT_WATCH_STALE_AFTER);
   }
 
   /**

@@ -77,6 +77,9 @@ class ServerCommandTest {
             "--assume-role-arn",
             "--region",
             "--sts-endpoint",
+            "--sts-rate",
+            "--sts-burst",
+            "--watch-stale-after",
             "--session",
             "--session-duration",
             "--session-refresh",
@@ -102,6 +105,21 @@ class ServerCommandTest {
     assertEquals("kiam", config.session());
     assertTrue(config.assumeRoleArn().isEmpty(), "empty --assume-role-arn means unset");
     assertTrue(config.prometheusListen().isEmpty());
+    assertEquals(50.0, config.stsPacing().perSecond());
+    assertEquals(100, config.stsPacing().burst());
+    assertEquals(Duration.ofMinutes(1), config.watchStaleAfter());
+  }
+
+  @Test
+  void zeroTurnsTheStaleViewRefusalOff() {
+    assertEquals(Duration.ZERO, config("--watch-stale-after", "0s").watchStaleAfter());
+  }
+
+  @Test
+  void stsRateAndBurstReachTheConfig() {
+    ServerConfig config = config("--sts-rate", "2.5", "--sts-burst", "5");
+    assertEquals(2.5, config.stsPacing().perSecond());
+    assertEquals(5, config.stsPacing().burst());
   }
 
   @Test
@@ -121,6 +139,9 @@ class ServerCommandTest {
     "--assume-role-arn, not-an-arn, --assume-role-arn",
     "--region, Mars, --region",
     "--sts-endpoint, ftp://sts.example, --sts-endpoint",
+    "--sts-rate, 0, --sts-rate",
+    "--sts-burst, 0, --sts-burst",
+    "--watch-stale-after, 2s, --watch-stale-after",
     "--log-format, xml, xml",
     "--level, loud, --level",
     "--session, 'bad name', --session",

@@ -21,6 +21,7 @@ import io.kiam.server.k8s.PodFinder;
 import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.k8s.PodLookup;
 import io.kiam.server.nodes.NodeStreams;
+import io.kiam.server.k8s.StaleViewException;
 import io.kiam.server.policy.Decision;
 import io.kiam.server.policy.DecisionLog;
 import io.kiam.server.policy.RolePolicy;
@@ -394,6 +395,9 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
     Throwable cause = unwrap(failure);
     if (cause instanceof Refusal refusal) {
       return refusal.status;
+    }
+    if (cause instanceof StaleViewException stale) {
+      return Status.UNAVAILABLE.withDescription(stale.getMessage());
     }
     if (cause instanceof StsFailure sts) {
       return stsStatus(sts);

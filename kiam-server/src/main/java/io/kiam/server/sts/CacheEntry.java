@@ -38,10 +38,12 @@ record CacheEntry(
   /**
    * Fresh credentials. When STS issues fewer minutes than the configuration counts on (a role's
    * MaxSessionDuration, role chaining), the thresholds shrink to fractions of the real lifetime
-   * rather than making every request a miss.
+   * rather than making every request a miss. The refresh comes earlier by up to {@code
+   * refreshJitter} of the time until it, as {@code random} (0..1) says, so sessions fetched in one
+   * wave are refreshed spread out, and spread further with every round.
    */
   static CacheEntry issued(
-      IssuedCredentials credentials, Instant now, CredentialCacheConfig config) {
+      IssuedCredentials credentials, Instant now, CredentialCacheConfig config, double random) {
     Duration lifetime = Duration.between(now, credentials.expiration());
     if (lifetime.isNegative()) {
       lifetime = Duration.ZERO;
@@ -52,10 +54,16 @@ record CacheEntry(
     Duration ahead = planFits ? config.refreshAhead() : lifetime.dividedBy(4);
     Duration margin = min(USABLE_MARGIN, guaranteed.dividedBy(2));
     Instant freshUntil = credentials.expiration().minus(guaranteed);
+    Instant refreshAt = freshUntil.minus(ahead);
+    Duration untilRefresh = Duration.between(now, refreshAt);
+    if (untilRefresh.compareTo(Duration.ZERO) > 0) {
+      double early = config.refreshJitter() * Math.min(1, Math.max(0, random));
+      refreshAt = refreshAt.minusNanos((long) (untilRefresh.toNanos() * early));
+    }
     return new CacheEntry(
         credentials,
         freshUntil,
-        freshUntil.minus(ahead),
+        refreshAt,
         credentials.expiration().minus(margin),
         null,
         null,

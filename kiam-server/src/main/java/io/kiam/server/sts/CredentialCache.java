@@ -13,6 +13,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -24,10 +25,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One STS call per role session however many requests wait for it (the shared call belongs to no
  * caller: cancelling a request never cancels it); a refresh timer per entry while live pods use the
- * role; at most {@code maxConcurrentCalls} STS calls at a time; jittered backoff on throttling and
- * outages, during which credentials that are still valid keep being served. An AccessDenied or
- * ValidationError is answered from memory for a while, and drops the credentials held: the role's
- * trust was withdrawn, and the pod should learn so now rather than when they expire.
+ * role, due at a jittered time so sessions fetched together are not refreshed together; STS calls
+ * paced by one token bucket, pods' own requests first; at most {@code maxConcurrentCalls} STS calls
+ * at a time; jittered backoff on throttling and outages, during which credentials that are still
+ * valid keep being served. An AccessDenied or ValidationError is answered from memory for a while,
+ * and drops the credentials held: the role's trust was withdrawn, and the pod should learn so now
+ * rather than when they expire.
  */
 public final class CredentialCache implements CredentialsSource, CredentialUpdates, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CredentialCache.class);
@@ -81,7 +84,7 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
     if (entry != null && entry.fresh(now)) {
       if (entry.inFlight() == null && entry.refreshDue(now) && !entry.failureRemembered(now)) {
         // The timer normally gets here first; a clock jump or a suspended VM did not let it.
-        fetch(request, now);
+        fetch(request, now, StsPacer.Priority.BACKGROUND);
       }
       CacheMetrics.HIT.inc();
       return CompletableFuture.completedFuture(entry.current());
@@ -92,7 +95,7 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
   @Override
   public CompletableFuture<IssuedCredentials> prefetch(RoleRequest request) {
     Instant now = clock.instant();
-    CacheEntry entry = fetch(request, now);
+    CacheEntry entry = fetch(request, now, StsPacer.Priority.BACKGROUND);
     if (entry.fresh(now)) {
       return CompletableFuture.completedFuture(entry.current());
     }
@@ -102,7 +105,8 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
   }
 
   private CompletableFuture<IssuedCredentials> afterMiss(RoleRequest request, Instant now) {
-    CacheEntry entry = fetch(request, now);
+    // A pod waits: its fetch goes before prefetches and refreshes, even one queued before it.
+    CacheEntry entry = fetch(request, now, StsPacer.Priority.REQUEST);
     if (entry.fresh(now)) {
       CacheMetrics.HIT.inc(); // another request's fetch finished between our two looks
       return CompletableFuture.completedFuture(entry.current());
@@ -144,9 +148,10 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
 
   /**
    * Installs the entry's one shared fetch unless it is in flight, not needed, or forbidden by a
-   * remembered failure; returns the entry as it now stands.
+   * remembered failure; returns the entry as it now stands. A fetch already under way that a pod
+   * now waits for is promoted to {@code priority}.
    */
-  private CacheEntry fetch(RoleRequest request, Instant now) {
+  private CacheEntry fetch(RoleRequest request, Instant now, StsPacer.Priority priority) {
     if (closed) {
       return CacheEntry.EMPTY.outage(closedFailure(), Instant.MAX, false, null);
     }
@@ -171,6 +176,7 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
       CompletableFuture<IssuedCredentials> shared = started[0];
       calls.fetch(
           request,
+          priority,
           new StsCalls.Outcome() {
             @Override
             public void issued(IssuedCredentials credentials) {
@@ -182,6 +188,8 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
               giveUp(request, shared, failure);
             }
           });
+    } else if (priority == StsPacer.Priority.REQUEST && entry.inFlight() != null) {
+      calls.promote(request);
     }
     return entry;
   }
@@ -216,7 +224,8 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
             request,
             (key, old) -> {
               cancel(old);
-              CacheEntry fresh = CacheEntry.issued(issued, now, config);
+              CacheEntry fresh =
+                  CacheEntry.issued(issued, now, config, ThreadLocalRandom.current().nextDouble());
               // Never sooner than the backoff base: very short-lived credentials must not turn
               // the refresh timer into a loop of STS calls.
               Duration untilRefresh = Duration.between(now, fresh.refreshAt());
@@ -301,7 +310,7 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
       }
       return;
     }
-    fetch(request, now);
+    fetch(request, now, StsPacer.Priority.BACKGROUND);
   }
 
   /** Ends a remembered failure's entry once nothing in it is worth keeping. */
@@ -335,6 +344,11 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
   CompletableFuture<IssuedCredentials> pending(RoleRequest request) {
     CacheEntry entry = entries.get(request);
     return entry == null || entry.inFlight() == null ? null : entry.inFlight().copy();
+  }
+
+  /** The STS rate limit's queue, for tests. */
+  StsPacer pacer() {
+    return calls.pacer();
   }
 
   /** Returns once timer tasks due now have run (the timer thread runs them in order). */

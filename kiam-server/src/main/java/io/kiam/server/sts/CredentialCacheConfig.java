@@ -19,7 +19,11 @@ import java.util.Objects;
  * @param accessDeniedMemory how long an AccessDenied or ValidationError is answered from memory
  * @param staleWait how long a request holding only below-minimum credentials waits for the refresh
  *     before being served those (still valid) credentials
- * @param clock the time the cache judges lifetimes by
+ * @param clock the time the cache judges lifetimes and the STS rate by
+ * @param pacing the rate of AssumeRole calls across all roles ({@code --sts-rate}, {@code
+ *     --sts-burst})
+ * @param refreshJitter the fraction of the time until a refresh by which it may come earlier, at
+ *     random, so sessions fetched together are not refreshed together (0..0.5)
  */
 public record CredentialCacheConfig(
     Duration sessionDuration,
@@ -31,7 +35,43 @@ public record CredentialCacheConfig(
     Duration backoffCap,
     Duration accessDeniedMemory,
     Duration staleWait,
-    Clock clock) {
+    Clock clock,
+    Pacing pacing,
+    double refreshJitter) {
+
+  /**
+   * A token bucket for AssumeRole calls: {@code burst} at once after a quiet spell, {@code
+   * perSecond} sustained.
+   */
+  public record Pacing(double perSecond, int burst) {
+    /**
+     * 50 calls a second: STS's request quota is a token bucket per account and region (600 a second
+     * in AWS's published figures), shared with everything else in the account, and every
+     * kiam-server replica spends its own 50.
+     */
+    public static final double DEFAULT_PER_SECOND = 50;
+
+    /** Two seconds' worth: a handful of new roles never waits, a cold start is paced. */
+    public static final int DEFAULT_BURST = 100;
+
+    public Pacing {
+      if (!(perSecond > 0) || Double.isInfinite(perSecond) || perSecond > 10_000) {
+        throw new IllegalArgumentException(
+            "--sts-rate: "
+                + perSecond
+                + " must be a positive number of calls a second, at most 10000");
+      }
+      if (burst < 1 || burst > 100_000) {
+        throw new IllegalArgumentException("--sts-burst: " + burst + " must be 1..100000");
+      }
+    }
+
+    public static Pacing defaults() {
+      return new Pacing(DEFAULT_PER_SECOND, DEFAULT_BURST);
+    }
+  }
+
+  public static final double DEFAULT_REFRESH_JITTER = 0.2;
 
   public static final Duration DEFAULT_SESSION_DURATION = Duration.ofMinutes(60);
   public static final Duration DEFAULT_MINIMUM_REMAINING = Duration.ofMinutes(30);
@@ -57,6 +97,10 @@ public record CredentialCacheConfig(
     Objects.requireNonNull(accessDeniedMemory, "accessDeniedMemory");
     Objects.requireNonNull(staleWait, "staleWait");
     Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(pacing, "pacing");
+    if (!(refreshJitter >= 0 && refreshJitter <= 0.5)) {
+      throw new IllegalArgumentException("refreshJitter must be 0..0.5, got " + refreshJitter);
+    }
     if (sessionDuration.compareTo(MIN_SESSION_DURATION) < 0
         || sessionDuration.compareTo(MAX_SESSION_DURATION) > 0) {
       throw new IllegalArgumentException(
@@ -89,6 +133,33 @@ public record CredentialCacheConfig(
     if (accessDeniedMemory.isNegative() || staleWait.isNegative()) {
       throw new IllegalArgumentException("accessDeniedMemory and staleWait must not be negative");
     }
+  }
+
+  /** The settings before STS pacing had settings: the default pacing and refresh jitter. */
+  public CredentialCacheConfig(
+      Duration sessionDuration,
+      Duration minimumRemaining,
+      Duration refreshAhead,
+      int maxConcurrentCalls,
+      int maxAttempts,
+      Duration backoffBase,
+      Duration backoffCap,
+      Duration accessDeniedMemory,
+      Duration staleWait,
+      Clock clock) {
+    this(
+        sessionDuration,
+        minimumRemaining,
+        refreshAhead,
+        maxConcurrentCalls,
+        maxAttempts,
+        backoffBase,
+        backoffCap,
+        accessDeniedMemory,
+        staleWait,
+        clock,
+        Pacing.defaults(),
+        DEFAULT_REFRESH_JITTER);
   }
 
   /** The defaults: 60m sessions served with at least 30m left, 8 STS calls at a time. */
@@ -124,7 +195,43 @@ public record CredentialCacheConfig(
         backoffCap,
         accessDeniedMemory,
         staleWait,
-        clock);
+        clock,
+        pacing,
+        refreshJitter);
+  }
+
+  /** The same settings with another STS rate limit. */
+  public CredentialCacheConfig withPacing(Pacing pacing) {
+    return new CredentialCacheConfig(
+        sessionDuration,
+        minimumRemaining,
+        refreshAhead,
+        maxConcurrentCalls,
+        maxAttempts,
+        backoffBase,
+        backoffCap,
+        accessDeniedMemory,
+        staleWait,
+        clock,
+        pacing,
+        refreshJitter);
+  }
+
+  /** The same settings with refreshes spread by another fraction (0: none, as tests want). */
+  public CredentialCacheConfig withRefreshJitter(double fraction) {
+    return new CredentialCacheConfig(
+        sessionDuration,
+        minimumRemaining,
+        refreshAhead,
+        maxConcurrentCalls,
+        maxAttempts,
+        backoffBase,
+        backoffCap,
+        accessDeniedMemory,
+        staleWait,
+        clock,
+        pacing,
+        fraction);
   }
 
   /** The same settings judged by another clock (tests move time by hand). */
@@ -139,7 +246,9 @@ public record CredentialCacheConfig(
         backoffCap,
         accessDeniedMemory,
         staleWait,
-        clock);
+        clock,
+        pacing,
+        refreshJitter);
   }
 
   private static Duration min(Duration a, Duration b) {

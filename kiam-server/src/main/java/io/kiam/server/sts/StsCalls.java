@@ -1,6 +1,7 @@
 package io.kiam.server.sts;
 
 import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -8,9 +9,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the credential cache's AssumeRole fetches: at most {@code maxConcurrentCalls} at a time,
- * each retried on throttling and outages with jittered exponential backoff, up to {@code
- * maxAttempts}; every call counted and timed.
+ * Runs the credential cache's AssumeRole fetches through the {@link StsPacer} (the STS rate limit,
+ * at most {@code maxConcurrentCalls} at a time, pods' requests first), each retried on throttling
+ * and outages with jittered exponential backoff, up to {@code maxAttempts}; every call counted and
+ * timed.
  */
 final class StsCalls implements AutoCloseable {
   /** Where one fetch's result goes; called once, on an STS call thread. */
@@ -25,6 +27,12 @@ final class StsCalls implements AutoCloseable {
   private final ScheduledExecutorService timers;
   private final ExecutorService threads;
   private final Backoff backoff;
+  private final StsPacer pacer;
+
+  /** The priority of each fetch under way, so its retries keep a promotion. */
+  private final ConcurrentHashMap<RoleRequest, StsPacer.Priority> underWay =
+      new ConcurrentHashMap<>();
+
   private volatile boolean closed;
 
   StsCalls(StsGateway gateway, CredentialCacheConfig config, ScheduledExecutorService timers) {
@@ -32,15 +40,44 @@ final class StsCalls implements AutoCloseable {
     this.config = config;
     this.timers = timers;
     this.backoff = new Backoff(config.backoffBase(), config.backoffCap());
-    // A fixed pool is the concurrency bound: queued fetches wait for a thread, not for STS.
+    // The pacer never dispatches more than there are threads, so no call queues in the pool.
     this.threads =
         Executors.newFixedThreadPool(
             config.maxConcurrentCalls(), DaemonThreads.named("kiam-sts-call"));
+    Duration cap = config.backoffCap();
+    Duration firstPause = Duration.ofSeconds(1).compareTo(cap) < 0 ? Duration.ofSeconds(1) : cap;
+    this.pacer =
+        new StsPacer(
+            config.pacing(),
+            config.maxConcurrentCalls(),
+            config.clock(),
+            new Backoff(firstPause, cap),
+            threads,
+            (task, delay) -> {
+              try {
+                timers.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+              } catch (RejectedExecutionException closing) {
+                // the cache is closing
+              }
+            });
   }
 
-  /** Starts one fetch: the first attempt as soon as a thread is free. */
-  void fetch(RoleRequest request, Outcome outcome) {
+  /** Starts one fetch: the first attempt when the rate limit and a free thread allow. */
+  void fetch(RoleRequest request, StsPacer.Priority priority, Outcome outcome) {
+    underWay.put(request, priority);
     submit(request, outcome, 1);
+  }
+
+  /** A pod now waits for the fetch of {@code request}: it goes before background fetches. */
+  void promote(RoleRequest request) {
+    if (underWay.replace(request, StsPacer.Priority.BACKGROUND, StsPacer.Priority.REQUEST)) {
+      pacer.promote(request);
+    }
+  }
+
+  /** The pacer, for tests that look at its queue. */
+  StsPacer pacer() {
+    return pacer;
   }
 
   /**
@@ -52,16 +89,23 @@ final class StsCalls implements AutoCloseable {
   }
 
   private void submit(RoleRequest request, Outcome outcome, int attempt) {
-    try {
-      threads.execute(() -> attempt(request, outcome, attempt));
-    } catch (RejectedExecutionException e) {
-      outcome.failed(CredentialCache.closedFailure());
+    if (closed) {
+      finish(request, outcome).failed(CredentialCache.closedFailure());
+      return;
     }
+    StsPacer.Priority priority = underWay.getOrDefault(request, StsPacer.Priority.BACKGROUND);
+    pacer.submit(request, priority, () -> attempt(request, outcome, attempt));
+  }
+
+  /** Ends a fetch's bookkeeping; returns the outcome to report to. */
+  private Outcome finish(RoleRequest request, Outcome outcome) {
+    underWay.remove(request);
+    return outcome;
   }
 
   private void attempt(RoleRequest request, Outcome outcome, int attempt) {
     if (closed) {
-      outcome.failed(CredentialCache.closedFailure());
+      finish(request, outcome).failed(CredentialCache.closedFailure());
       return;
     }
     long start = System.nanoTime();
@@ -70,6 +114,9 @@ final class StsCalls implements AutoCloseable {
       issued = gateway.assumeRole(request, config.sessionDuration());
     } catch (StsFailure failure) {
       CacheMetrics.stsCall(CacheMetrics.outcome(failure), System.nanoTime() - start);
+      if (failure.throttled()) {
+        pacer.throttled();
+      }
       failed(request, outcome, attempt, failure);
       return;
     } catch (RuntimeException e) {
@@ -85,7 +132,8 @@ final class StsCalls implements AutoCloseable {
       return;
     }
     CacheMetrics.stsCall("success", System.nanoTime() - start);
-    outcome.issued(issued);
+    pacer.succeeded();
+    finish(request, outcome).issued(issued);
   }
 
   private void failed(RoleRequest request, Outcome outcome, int attempt, StsFailure failure) {
@@ -101,13 +149,14 @@ final class StsCalls implements AutoCloseable {
       }
     }
     CacheLog.gaveUp(request, failure);
-    outcome.failed(failure);
+    finish(request, outcome).failed(failure);
   }
 
   /** Interrupts calls in flight; their fetches fail as the cache is closing. */
   @Override
   public void close() {
     closed = true;
+    pacer.close();
     threads.shutdownNow();
   }
 }

@@ -236,7 +236,8 @@ class CredentialCacheStsTest {
   void throttlingBacksOffAndSucceeds() throws Exception {
     CredentialCache cache = cache();
     sts.faults().throttleNext(2);
-    IssuedCredentials issued = cache.credentials(app()).get(10, TimeUnit.SECONDS);
+    IssuedCredentials issued =
+        CredentialCacheTest.pastThrottlePauses(cache.credentials(app()), cache, clock);
 
     List<AssumeRoleCall> calls = sts.calls().assumeRoleCalls("app");
     assertEquals(

@@ -10,7 +10,10 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 final class Scrape {
   private Scrape() {}
 
-  /** A counter's value for one label value (0 when the series does not exist yet). */
+  /**
+   * A counter's value for one label value, or of all series with a null label (0 when the series
+   * does not exist yet).
+   */
   static double counter(String name, String label, String value) {
     MetricSnapshot snapshot = find(name);
     if (snapshot == null) {
@@ -18,13 +21,22 @@ final class Scrape {
     }
     return ((CounterSnapshot) snapshot)
         .getDataPoints().stream()
-            .filter(p -> value.equals(p.getLabels().get(label)))
+            .filter(p -> label == null || value.equals(p.getLabels().get(label)))
             .mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue)
             .sum();
   }
 
   static double gauge(String name) {
     return ((GaugeSnapshot) find(name)).getDataPoints().get(0).getValue();
+  }
+
+  /** A labelled gauge's value for one label value. */
+  static double gauge(String name, String label, String value) {
+    return ((GaugeSnapshot) find(name))
+        .getDataPoints().stream()
+            .filter(p -> value.equals(p.getLabels().get(label)))
+            .mapToDouble(GaugeSnapshot.GaugeDataPointSnapshot::getValue)
+            .sum();
   }
 
   static long histogramCount(String name) {
