@@ -54,9 +54,29 @@ class LocalLabIT {
             Path.of(property("kiam.e2e.workDir")),
             property("kiam.e2e.serverJar"),
             property("kiam.e2e.agentJar"));
-    LocalScript.Result up = local.run(Duration.ofMinutes(5), "up");
+    LocalScript.Result up =
+        local.run(Duration.ofMinutes(5), "up", "--config", writeConfig().toString());
     assertTrue(up.ok(), up::toString);
     assertTrue(up.stdout().contains("up. Pods can get credentials"), up::toString);
+  }
+
+  /** The default config plus the keys a user adds: extra daemon flags and a role STS refuses. */
+  private static Path writeConfig() {
+    try (var in = LocalLabIT.class.getResourceAsStream("/kiam-local.yaml")) {
+      String config =
+          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+              + """
+              server: {flags: ["--session-duration=30m"]}
+              agent: {flags: ["--prometheus-listen-addr=0.0.0.0:9621"]}
+              sts: {deny: [lab-never]}
+              """;
+      Files.createDirectories(local.state().getParent());
+      Path file = local.state().getParent().resolve("local-" + local.prefix() + ".yaml");
+      Files.writeString(file, config);
+      return file;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @AfterAll
@@ -234,6 +254,21 @@ class LocalLabIT {
 
   @Test
   @Order(8)
+  void theConfigsFlagsReachTheDaemonsAndItsDeniedRoleStaysDeniedAfterHeal() {
+    String nodeIp = local.status().path("nodeIp").asText();
+    String metrics = Commands.run("curl", "-s", "-m", "5", "http://" + nodeIp + ":9621/metrics");
+    assertTrue(metrics.contains("kiam_"), "agent.flags did not reach the agent: " + metrics);
+    String processes =
+        Commands.run("sh", "-c", "ps -eo args | grep -- '-Dkiam.e2e.run=" + local.prefix() + "'");
+    assertTrue(processes.contains("--session-duration=30m"), processes);
+
+    ok("pod", "add", "never", "--namespace", "lab", "--role", "lab-never");
+    awaitAssumeRoleCalls("lab-never");
+    assertNoCredentials("never", "lab-never");
+  }
+
+  @Test
+  @Order(9)
   void whileTheApiIsDownANewPodIsUnknownAndAfterHealItGetsItsRole() {
     ok("fault", "api", "down");
     assertEquals("down", local.status().path("faults").path("api").asText());
@@ -247,7 +282,7 @@ class LocalLabIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void aKilledAgentLeavesPodsWithoutAnswersUntilRestarted() {
     long pid = local.status().path("agent").path("pid").asLong();
     ok("fault", "agent", "kill");
@@ -262,7 +297,7 @@ class LocalLabIT {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void podsWithoutANamespaceAndOnTheHostNetworkAreApiObjectsOnly() {
     LocalScript.Result load =
         ok("pod", "add", "load-1", "--namespace", "lab", "--role", "lab-a", "--no-netns");
@@ -281,7 +316,7 @@ class LocalLabIT {
   }
 
   @Test
-  @Order(11)
+  @Order(12)
   void downRemovesEveryNamespaceRuleProcessAndFileAndIsSafeToRepeat() {
     String nodeIp = local.status().path("nodeIp").asText();
     String block = nodeIp.substring(0, nodeIp.lastIndexOf('.') + 1);
