@@ -14,6 +14,7 @@ import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -35,15 +36,21 @@ public final class MockCluster implements AutoCloseable {
 
   private final KubernetesMockServer server;
   private final KubernetesClient client;
+  private final ApiGate gate;
   private final String url;
 
-  private MockCluster(KubernetesMockServer server, KubernetesClient client, String url) {
+  private MockCluster(
+      KubernetesMockServer server, KubernetesClient client, ApiGate gate, String url) {
     this.server = server;
     this.client = client;
+    this.gate = gate;
     this.url = url;
   }
 
-  /** Starts the API server on host:port (port 0 for any). */
+  /**
+   * Starts the API server, reached on host:port (port 0 for any) through an {@link ApiGate}; this
+   * class's own client talks to the server directly, so objects can change while the gate is down.
+   */
   public static MockCluster start(String host, int port) {
     MOCK_SERVER_LOG.setLevel(
         java.util.logging.Level.WARNING); // one INFO line per request otherwise
@@ -54,26 +61,38 @@ public final class MockCluster implements AutoCloseable {
             new HashMap<>(),
             new KubernetesCrudDispatcher(),
             false);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    ApiGate gate;
     try {
-      server.init(InetAddress.getByName(host), port);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot bind the mock API server to " + host, e);
+      gate =
+          ApiGate.start(
+              host,
+              port,
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getPort()));
+    } catch (RuntimeException e) {
+      server.destroy();
+      throw e;
     }
-    String url = "http://" + host + ":" + server.getPort();
+    String direct = "http://127.0.0.1:" + server.getPort();
     KubernetesClient client =
         new KubernetesClientBuilder()
             .withConfig(
                 new ConfigBuilder()
-                    .withMasterUrl(url)
+                    .withMasterUrl(direct)
                     .withNamespace("default")
                     .withRequestRetryBackoffLimit(1)
                     .build())
             .build();
-    return new MockCluster(server, client, url);
+    return new MockCluster(server, client, gate, "http://" + host + ":" + gate.port());
   }
 
   public String url() {
     return url;
+  }
+
+  /** The gate kiam-server's connections pass: take the API down and back with it. */
+  public ApiGate gate() {
+    return gate;
   }
 
   public KubernetesClient client() {
@@ -193,6 +212,7 @@ public final class MockCluster implements AutoCloseable {
 
   @Override
   public void close() {
+    gate.close();
     client.close();
     server.destroy();
   }

@@ -1,8 +1,8 @@
 package io.kiam.e2e.local;
 
 import io.kiam.common.cli.KiamCli;
-import io.kiam.e2e.net.AddressPlan;
 import io.kiam.e2e.net.RunNames;
+import io.kiam.e2e.node.ChartJvm;
 import io.kiam.e2e.node.ExternalSts;
 import io.kiam.e2e.node.KiamNode;
 import io.kiam.e2e.node.NodeOptions;
@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
@@ -32,7 +31,8 @@ import software.amazon.awssdk.services.sts.StsClient;
 
 /**
  * The local mode's supervisor (`./kiam-local up` starts it in the background): builds the node from
- * a config, writes the status file once pods can get credentials, and removes everything on
+ * a config, serves the script's pod, namespace, fault and status commands on a loopback control
+ * endpoint, writes the status file once pods can get credentials, and removes everything on
  * SIGTERM. `cleanup` removes a crashed supervisor's leftovers.
  */
 @Command(
@@ -40,8 +40,6 @@ import software.amazon.awssdk.services.sts.StsClient;
     mixinStandardHelpOptions = true,
     subcommands = {LocalMain.Run.class, LocalMain.Cleanup.class})
 public final class LocalMain {
-  private static final RunNames NAMES = new RunNames(RunNames.LOCAL_PREFIX);
-
   public static void main(String[] args) {
     System.exit(KiamCli.run("kiam-local-supervisor", new LocalMain(), args));
   }
@@ -73,6 +71,30 @@ public final class LocalMain {
     @Option(names = "--account", description = "AWS account of the roles (default: the caller's)")
     String account;
 
+    @Option(
+        names = "--servers",
+        defaultValue = "2",
+        description = "how many kiam-servers (default ${DEFAULT-VALUE}, as the chart)")
+    int servers;
+
+    @Option(
+        names = "--chart-values",
+        description = "the chart's values.yaml, whose JVM settings the daemons run with")
+    Path chartValues;
+
+    @Option(
+        names = "--prefix",
+        defaultValue = RunNames.LOCAL_PREFIX,
+        description = "names of namespaces and interfaces start with it (default ${DEFAULT-VALUE})")
+    String prefix;
+
+    @Option(
+        names = "--block",
+        defaultValue = "250",
+        description =
+            "address block 10.231.BLOCK.0/24, or 'any' free one (default ${DEFAULT-VALUE})")
+    String block;
+
     @Override
     public Integer call() throws Exception {
       if ((stsEndpoint == null) != (region == null)) {
@@ -84,24 +106,36 @@ public final class LocalMain {
       Files.deleteIfExists(status);
       NodeOptions options =
           new NodeOptions(
-              NAMES,
-              AddressPlan.LOCAL_BLOCK,
+              new RunNames(prefix),
+              block.equals("any") ? null : Integer.valueOf(block),
               stateDir.toAbsolutePath(),
               Path.of(System.getProperty("java.home"), "bin", "java"),
               serverJar.toAbsolutePath(),
               agentJar.toAbsolutePath(),
               harnessJar.toAbsolutePath(),
-              sts(localConfig));
+              sts(localConfig),
+              servers,
+              chartValues == null ? null : ChartJvm.read(chartValues),
+              localConfig.server().flags(),
+              localConfig.agent().flags());
       KiamNode node = KiamNode.start(options);
+      LocalControl control;
       try {
+        if (node.sts() instanceof TestkitSts local) {
+          localConfig.sts().deny().forEach(local.endpoint().faults()::denyRole);
+        }
         LocalNode.populate(node, localConfig);
         LocalNode.awaitCredentials(node, localConfig);
-        LocalStatus.of(node, stateDir.resolve("logs")).write(status);
+        LocalLab lab = new LocalLab(node, localConfig, stateDir.resolve("logs"));
+        Runnable writeStatus = () -> lab.status().write(status);
+        control = LocalControl.start(lab, stateDir.resolve("control"), writeStatus);
+        writeStatus.run();
       } catch (RuntimeException e) {
         node.close();
         throw e;
       }
       System.err.println("kiam-local: ready; status in " + status);
+      Runtime.getRuntime().addShutdownHook(new Thread(control::close, "kiam-local-control-stop"));
       new CountDownLatch(1).await(); // until SIGTERM: KiamNode's shutdown hook removes everything
       return 0;
     }
@@ -119,13 +153,7 @@ public final class LocalMain {
 
     private Function<String, StsHandle> sts(LocalConfig localConfig) {
       if (stsEndpoint == null) {
-        var roles =
-            localConfig.pods().stream()
-                .map(LocalConfig.PodEntry::role)
-                .filter(r -> r != null)
-                .map(r -> r.substring(r.lastIndexOf('/') + 1))
-                .collect(Collectors.toSet());
-        return host -> TestkitSts.start(host, roles);
+        return host -> TestkitSts.startSandbox(host, localConfig.sts().roles());
       }
       Map<String, String> environment = new LinkedHashMap<>();
       System.getenv()
@@ -169,9 +197,12 @@ public final class LocalMain {
   /** Removes every namespace, rule, veth and process of the local mode; safe to repeat. */
   @Command(name = "cleanup", mixinStandardHelpOptions = true)
   static final class Cleanup implements Callable<Integer> {
+    @Option(names = "--prefix", defaultValue = RunNames.LOCAL_PREFIX)
+    String prefix;
+
     @Override
     public Integer call() {
-      RunRegistry.removeEverything(NAMES);
+      RunRegistry.removeEverything(new RunNames(prefix));
       return 0;
     }
   }

@@ -29,7 +29,7 @@ final class LocalNode {
   /** Waits until every pod the policy allows is served its role through 169.254.169.254. */
   static void awaitCredentials(KiamNode node, LocalConfig config) {
     for (LocalConfig.PodEntry entry : config.pods()) {
-      if (!config.permits(entry)) {
+      if (!config.permits(entry) || !config.sts().allows(entry.role())) {
         continue;
       }
       NodePod pod =

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -15,8 +16,15 @@ final class NetnsEtc {
   private NetnsEtc() {}
 
   static void writeHosts(String netns, Map<String, String> hosts) {
+    writeHosts(
+        netns, hosts.entrySet().stream().map(e -> Map.entry(e.getValue(), e.getKey())).toList());
+  }
+
+  /** Writes (address, name) lines; a name listed with several addresses resolves to them all. */
+  static void writeHosts(String netns, List<Map.Entry<String, String>> addressNames) {
     StringBuilder text = new StringBuilder("127.0.0.1 localhost\n::1 localhost ip6-localhost\n");
-    hosts.forEach((name, address) -> text.append(address).append(' ').append(name).append('\n'));
+    addressNames.forEach(
+        e -> text.append(e.getKey()).append(' ').append(e.getValue()).append('\n'));
     try {
       Path dir = Files.createDirectories(ROOT.resolve(netns));
       Files.writeString(dir.resolve("hosts"), text);

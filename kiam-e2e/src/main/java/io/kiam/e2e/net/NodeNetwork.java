@@ -124,13 +124,99 @@ public final class NodeNetwork implements AutoCloseable {
 
   /** Adds a pod namespace on the next free address. */
   public synchronized PodNetwork addPod(String podName) {
-    return addPod(podName, plan.podAddress(nextSlot++));
+    for (int tried = 0; tried < plan.podSlots(); tried++) {
+      String ip = plan.podAddress(nextSlot);
+      nextSlot = (nextSlot + 1) % plan.podSlots();
+      if (holding(ip).isEmpty()) {
+        return addPod(podName, ip);
+      }
+    }
+    throw new IllegalStateException(
+        "every pod address of " + plan.podCidr() + " is held by a network namespace");
+  }
+
+  /** The pod namespace holding the address, if one does. */
+  public synchronized Optional<PodNetwork> holding(String ip) {
+    return pods.values().stream().filter(p -> p.ip().equals(ip)).findFirst();
+  }
+
+  /**
+   * Hands the namespace that holds the address (one left behind by a deleted pod) to another pod:
+   * whatever still runs inside it now speaks with the new pod's IP, as after IP reuse on a node.
+   */
+  public synchronized PodNetwork adopt(String podName, String ip) {
+    PodNetwork kept =
+        holding(ip)
+            .orElseThrow(() -> new IllegalArgumentException("no network namespace holds " + ip));
+    pods.remove(kept.podName());
+    PodNetwork adopted = new PodNetwork(podName, kept.netns(), ip, kept.nodeVeth());
+    pods.put(podName, adopted);
+    return adopted;
+  }
+
+  /**
+   * Puts the servers' addresses on the machine's end of the uplink, routes them from the node, and
+   * makes {@code name} resolve to all of them inside the node (its /etc/hosts), as a headless
+   * Service's DNS name does in a cluster.
+   */
+  public synchronized void addServerAddresses(String name, List<String> addresses) {
+    List<Map.Entry<String, String>> hosts = new ArrayList<>();
+    for (String address : addresses) {
+      run("ip", "addr", "add", address + "/32", "dev", names.uplinkHostSide());
+      hosts.add(Map.entry(address, name));
+    }
+    run(
+        "ip",
+        "-n",
+        names.nodeNamespace(),
+        "route",
+        "add",
+        plan.serverCidr(),
+        "via",
+        plan.hostAddress(),
+        "dev",
+        names.uplinkNodeSide());
+    NetnsEtc.writeHosts(names.nodeNamespace(), hosts);
+  }
+
+  /**
+   * Drops (or with false, lets through again) every packet between the node and the address, inside
+   * the node only; safe to repeat.
+   */
+  public synchronized void dropTraffic(String address, boolean drop) {
+    List<List<String>> rules =
+        List.of(List.of("OUTPUT", "-d", address), List.of("INPUT", "-s", address));
+    for (List<String> rule : rules) {
+      boolean present = iptables("-C", rule).ok();
+      if (drop && !present) {
+        Commands.Result added = iptables("-I", rule);
+        if (!added.ok()) {
+          throw new IllegalStateException("cannot drop traffic of " + address + ": " + added);
+        }
+      } else if (!drop && present) {
+        iptables("-D", rule);
+      }
+    }
+  }
+
+  private Commands.Result iptables(String action, List<String> rule) {
+    List<String> command =
+        new ArrayList<>(
+            List.of("ip", "netns", "exec", names.nodeNamespace(), "iptables", "-w", action));
+    command.add(rule.get(0));
+    command.addAll(rule.subList(1, rule.size()));
+    command.addAll(List.of("-j", "DROP"));
+    return runQuietly(command.toArray(String[]::new));
   }
 
   /** Adds a pod namespace holding the given address (an address freed by a removed pod, say). */
   public synchronized PodNetwork addPod(String podName, String ip) {
     if (pods.containsKey(podName)) {
       throw new IllegalArgumentException("pod namespace exists already: " + podName);
+    }
+    if (holding(ip).isPresent()) {
+      throw new IllegalArgumentException(
+          ip + " is held by network namespace " + holding(ip).get().netns());
     }
     String netns = names.podNamespace(podName);
     String veth = names.podVethNodeSide(nextVeth++);

@@ -6,9 +6,16 @@ import io.kiam.e2e.net.AddressPlan;
 import io.kiam.e2e.net.NodeNetwork;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
-/** The command lines of the node's JVMs, with the flags the real daemons take. */
+/**
+ * The command lines of the node's JVMs, with the flags the real daemons take; with the chart's JVM
+ * settings, the daemons' JVMs are configured as the chart configures them on a node.
+ */
 final class DaemonCommands {
+  /** The name the agent finds every server under, as a headless Service's DNS name. */
+  static final String SERVER_NAME = "kiam-server";
+
   private final NodeOptions options;
   private final AddressPlan plan;
 
@@ -17,14 +24,18 @@ final class DaemonCommands {
     this.plan = plan;
   }
 
-  List<String> server(TlsFiles tls, String kubeconfig, StsHandle sts) {
-    List<String> command = java("-Xmx256m");
+  List<String> server(int index, TlsFiles tls, String kubeconfig, StsHandle sts) {
+    String address = plan.serverAddress(index);
+    List<String> command =
+        options.chartJvm() == null
+            ? java("-XX:+UseSerialGC", "-Xmx256m")
+            : chartJava(chart().server());
     command.addAll(
         List.of(
             "-jar",
             options.serverJar().toString(),
             "--bind",
-            plan.hostAddress() + ":" + NodePorts.SERVER_GRPC,
+            address + ":" + NodePorts.SERVER_GRPC,
             "--kubeconfig",
             kubeconfig,
             "--role-base-arn",
@@ -34,15 +45,29 @@ final class DaemonCommands {
             "--sts-endpoint",
             sts.url(),
             "--prometheus-listen-addr",
-            plan.hostAddress() + ":" + NodePorts.SERVER_METRICS,
+            address + ":" + NodePorts.SERVER_METRICS,
             "--log-format",
             "text"));
     command.addAll(tlsFlags(tls));
+    command.addAll(options.serverFlags());
     return command;
   }
 
+  /** What the server's JVM finds in its environment besides the base: the chart's settings. */
+  Map<String, String> serverEnvironment() {
+    return options.chartJvm() == null ? Map.of() : chart().server().environment();
+  }
+
+  Map<String, String> agentEnvironment() {
+    return options.chartJvm() == null ? Map.of() : chart().agent().environment();
+  }
+
   List<String> agent(TlsFiles tls) {
-    List<String> command = inNode(java("-Xmx128m"));
+    List<String> command =
+        inNode(
+            options.chartJvm() == null
+                ? java("-XX:+UseSerialGC", "-Xmx128m")
+                : chartJava(chart().agent()));
     command.addAll(
         List.of(
             "-jar",
@@ -55,7 +80,7 @@ final class DaemonCommands {
             options.names().podInterfacePrefix() + "+",
             "--iptables",
             "--server-address",
-            plan.hostAddress() + ":" + NodePorts.SERVER_GRPC,
+            SERVER_NAME + ":" + NodePorts.SERVER_GRPC,
             "--metadata-endpoint",
             "http://" + NodeNetwork.METADATA_ADDRESS,
             // The servers stream this node's pods to the agent, as the chart's NODE_NAME does.
@@ -64,11 +89,12 @@ final class DaemonCommands {
             "--log-format",
             "text"));
     command.addAll(tlsFlags(tls));
+    command.addAll(options.agentFlags());
     return command;
   }
 
   List<String> metadataStandIn() {
-    List<String> command = inNode(java("-Xmx64m", "-XX:TieredStopAtLevel=1"));
+    List<String> command = inNode(java("-XX:+UseSerialGC", "-Xmx64m", "-XX:TieredStopAtLevel=1"));
     command.addAll(
         List.of(
             "-cp",
@@ -101,9 +127,17 @@ final class DaemonCommands {
     List<String> command = new ArrayList<>();
     command.add(options.java().toString());
     command.add(options.names().processMarker());
-    command.add("-XX:+UseSerialGC");
     command.add("-Xshare:auto");
     command.addAll(List.of(jvmOptions));
     return command;
+  }
+
+  /** The chart's flags arrive in JAVA_TOOL_OPTIONS; the command line adds only the limit. */
+  private List<String> chartJava(ChartJvm.Daemon daemon) {
+    return daemon.maxRamFlag() == null ? java() : java(daemon.maxRamFlag());
+  }
+
+  private ChartJvm chart() {
+    return options.chartJvm();
   }
 }

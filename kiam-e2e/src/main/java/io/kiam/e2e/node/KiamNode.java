@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,7 +41,7 @@ public final class KiamNode implements AutoCloseable {
   private TlsFiles agentTls;
   private Path kubeconfig;
   private DaemonCommands commands;
-  private ManagedProcess server;
+  private final List<ManagedProcess> servers = new ArrayList<>();
   private ManagedProcess agent;
   private ProbeRunner probes;
   private boolean closed;
@@ -77,6 +78,7 @@ public final class KiamNode implements AutoCloseable {
     cleanup.push(claim);
     network = NodeNetwork.create(options.names(), claim.plan());
     cleanup.push(network);
+    network.addServerAddresses(DaemonCommands.SERVER_NAME, serverAddresses());
     commands = new DaemonCommands(options, claim.plan());
     probes =
         new ProbeRunner(
@@ -99,7 +101,9 @@ public final class KiamNode implements AutoCloseable {
     CompletableFuture<StsHandle> stsStart =
         CompletableFuture.supplyAsync(() -> options.sts().apply(host));
     TestPki pki = TestPki.create(options.workDir().resolve("pki"));
-    serverTls = pki.issueServer("kiam-server", List.of("kiam-server", host, "127.0.0.1"));
+    List<String> names = new ArrayList<>(List.of(DaemonCommands.SERVER_NAME, host, "127.0.0.1"));
+    names.addAll(serverAddresses());
+    serverTls = pki.issueServer("kiam-server", names);
     agentTls = pki.issueClient("kiam-agent");
     // the agent needs only its certificates: its JVM starts while the API server comes up
     startAgent();
@@ -144,22 +148,60 @@ public final class KiamNode implements AutoCloseable {
     return options.workDir().resolve("logs").resolve(name + ".log");
   }
 
-  /** Starts kiam-server (again); returns without waiting. */
+  private List<String> serverAddresses() {
+    List<String> addresses = new ArrayList<>();
+    for (int i = 0; i < options.servers(); i++) {
+      addresses.add(claim.plan().serverAddress(i));
+    }
+    return addresses;
+  }
+
+  /** Starts every kiam-server that is not running (again); returns without waiting. */
   public synchronized void startServer() {
-    if (server != null && server.isAlive()) {
-      throw new IllegalStateException("kiam-server is running already");
+    boolean started = false;
+    for (int i = 0; i < options.servers(); i++) {
+      if (i >= servers.size() || !servers.get(i).isAlive()) {
+        startServer(i);
+        started = true;
+      }
+    }
+    if (!started) {
+      throw new IllegalStateException("every kiam-server is running already");
+    }
+  }
+
+  /** Starts kiam-server number index (0-based) again; returns without waiting. */
+  public synchronized void startServer(int index) {
+    if (index < servers.size() && servers.get(index).isAlive()) {
+      throw new IllegalStateException(serverName(index) + " is running already");
     }
     Map<String, String> env = baseEnvironment();
     // the machine's own namespace must never send to 169.254.169.254: no IMDS fallback
     env.put("AWS_EC2_METADATA_DISABLED", "true");
     env.putAll(sts.serverEnvironment());
-    server =
+    env.putAll(commands.serverEnvironment());
+    ManagedProcess server =
         ManagedProcess.start(
-            "kiam-server",
-            commands.server(serverTls, kubeconfig.toString(), sts),
+            serverName(index),
+            commands.server(index, serverTls, kubeconfig.toString(), sts),
             env,
-            log("kiam-server"));
+            log(serverName(index)));
+    if (index < servers.size()) {
+      servers.set(index, server);
+    } else {
+      servers.add(server);
+    }
     cleanup.push(server);
+  }
+
+  /** The name of server number index (0-based): kiam-server alone, or kiam-server-1, -2, ... */
+  public String serverName(int index) {
+    return options.servers() == 1 ? "kiam-server" : "kiam-server-" + (index + 1);
+  }
+
+  /** The address server number index (0-based) listens on. */
+  public String serverAddress(int index) {
+    return claim.plan().serverAddress(index);
   }
 
   /** Starts kiam-agent (again) inside the node; returns without waiting. */
@@ -167,17 +209,25 @@ public final class KiamNode implements AutoCloseable {
     if (agent != null && agent.isAlive()) {
       throw new IllegalStateException("kiam-agent is running already");
     }
-    agent =
-        ManagedProcess.start(
-            "kiam-agent", commands.agent(agentTls), baseEnvironment(), log("kiam-agent"));
+    Map<String, String> env = baseEnvironment();
+    env.putAll(commands.agentEnvironment());
+    agent = ManagedProcess.start("kiam-agent", commands.agent(agentTls), env, log("kiam-agent"));
     cleanup.push(agent);
   }
 
-  /** Waits until kiam-server answers SERVING over mutual TLS. */
+  /** Waits until every kiam-server answers SERVING over mutual TLS. */
   public void awaitServer() {
+    for (int i = 0; i < options.servers(); i++) {
+      awaitServer(i);
+    }
+  }
+
+  /** Waits until kiam-server number index answers SERVING over mutual TLS. */
+  public void awaitServer(int index) {
+    ManagedProcess server = servers().get(index);
     try (Readiness.GrpcHealth health =
-        new Readiness.GrpcHealth(claim.plan().hostAddress(), NodePorts.SERVER_GRPC, agentTls)) {
-      Readiness.await("kiam-server", START_TIMEOUT, server, health::serving);
+        new Readiness.GrpcHealth(serverAddress(index), NodePorts.SERVER_GRPC, agentTls)) {
+      Readiness.await(server.name(), START_TIMEOUT, server, health::serving);
     }
   }
 
@@ -187,9 +237,9 @@ public final class KiamNode implements AutoCloseable {
     Readiness.await("kiam-agent", START_TIMEOUT, agent, () -> Readiness.httpOk(url));
   }
 
-  /** Stops kiam-server with SIGTERM. */
+  /** Stops every kiam-server with SIGTERM. */
   public synchronized void stopServer() {
-    server.stop();
+    servers.forEach(ManagedProcess::stop);
   }
 
   /** Stops kiam-agent with SIGTERM (it keeps its iptables rule by default). */
@@ -211,10 +261,19 @@ public final class KiamNode implements AutoCloseable {
     return register(spec, net.netns(), net.ip());
   }
 
-  /** Creates a pod on a given address (one a removed pod held). */
+  /**
+   * Creates a pod on a given address: a free one, or one whose network namespace a deleted pod left
+   * behind (the new pod takes that namespace over).
+   */
   public synchronized NodePod addPod(PodSpec spec, String ip) {
-    PodNetwork net = network.addPod(spec.name(), ip);
+    boolean kept = network.holding(ip).isPresent();
+    PodNetwork net = kept ? network.adopt(spec.name(), ip) : network.addPod(spec.name(), ip);
     return register(spec, net.netns(), net.ip());
+  }
+
+  /** Creates only the API object, with an IP nothing answers on (for load); no namespace. */
+  public synchronized NodePod addPodWithoutNetwork(PodSpec spec, String ip) {
+    return register(spec, null, ip);
   }
 
   private NodePod register(PodSpec spec, String netns, String ip) {
@@ -232,17 +291,33 @@ public final class KiamNode implements AutoCloseable {
   }
 
   /** Changes a pod's role annotation (null removes it). */
-  public void setRole(NodePod pod, String role) {
+  public synchronized NodePod setRole(NodePod pod, String role) {
     if (role != null) {
       sts.declareRole(roleName(role));
     }
     cluster.setRole(pod.namespace(), pod.name(), role);
+    PodSpec old = pod.spec();
+    NodePod changed =
+        new NodePod(
+            new PodSpec(old.namespace(), old.name(), role, old.hostNetwork()),
+            pod.netns(),
+            pod.ip());
+    pods.replace(pod.namespace() + "/" + pod.name(), changed);
+    return changed;
   }
 
   /** Deletes the pod from the API server and removes its network namespace. */
   public synchronized void removePod(NodePod pod) {
+    removePod(pod, false);
+  }
+
+  /**
+   * Deletes the pod from the API server; its network namespace goes too unless kept (then it keeps
+   * the IP, and a pod added later on that IP takes it over).
+   */
+  public synchronized void removePod(NodePod pod, boolean keepNetwork) {
     cluster.deletePod(pod.namespace(), pod.name());
-    if (!pod.spec().hostNetwork()) {
+    if (!pod.spec().hostNetwork() && pod.netns() != null && !keepNetwork) {
       network.removePod(pod.name());
     }
     pods.remove(pod.namespace() + "/" + pod.name());
@@ -276,8 +351,14 @@ public final class KiamNode implements AutoCloseable {
     return claim.plan().nodeAddress();
   }
 
-  public ManagedProcess server() {
-    return server;
+  /** The first kiam-server. */
+  public synchronized ManagedProcess server() {
+    return servers.get(0);
+  }
+
+  /** Every kiam-server, in order (a restarted one in its old place). */
+  public synchronized List<ManagedProcess> servers() {
+    return List.copyOf(servers);
   }
 
   public ManagedProcess agent() {

@@ -1,8 +1,10 @@
 package io.kiam.e2e.node;
 
+import io.kiam.e2e.net.AddressPlan;
 import io.kiam.e2e.net.RunNames;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -11,6 +13,10 @@ import java.util.function.Function;
  * STS endpoint (a function of the machine-side address it may bind to).
  *
  * @param block the address block to use, or null for any free one
+ * @param servers how many kiam-servers run (the agent finds them all under one name)
+ * @param chartJvm the chart's JVM settings for the daemons, or null for small test JVMs
+ * @param serverFlags extra flags for every kiam-server
+ * @param agentFlags extra flags for kiam-agent
  */
 public record NodeOptions(
     RunNames names,
@@ -20,9 +26,44 @@ public record NodeOptions(
     Path serverJar,
     Path agentJar,
     Path harnessJar,
-    Function<String, StsHandle> sts) {
+    Function<String, StsHandle> sts,
+    int servers,
+    ChartJvm chartJvm,
+    List<String> serverFlags,
+    List<String> agentFlags) {
+
+  /** One server, small test JVMs, no extra flags. */
+  public NodeOptions(
+      RunNames names,
+      Integer block,
+      Path workDir,
+      Path java,
+      Path serverJar,
+      Path agentJar,
+      Path harnessJar,
+      Function<String, StsHandle> sts) {
+    this(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        1,
+        null,
+        List.of(),
+        List.of());
+  }
 
   public NodeOptions {
+    if (servers < 1 || servers > AddressPlan.MAX_SERVERS) {
+      throw new IllegalArgumentException(
+          "servers must be 1.." + AddressPlan.MAX_SERVERS + ", not " + servers);
+    }
+    serverFlags = List.copyOf(serverFlags);
+    agentFlags = List.copyOf(agentFlags);
     Objects.requireNonNull(names, "names");
     Objects.requireNonNull(workDir, "workDir");
     Objects.requireNonNull(sts, "sts");

@@ -17,23 +17,44 @@ public final class TestkitSts implements StsHandle {
 
   private final StsEndpoint endpoint;
   private final Set<String> roles;
+  private final boolean strict;
 
-  private TestkitSts(StsEndpoint endpoint, Set<String> roles) {
+  private TestkitSts(StsEndpoint endpoint, Set<String> roles, boolean strict) {
     this.endpoint = endpoint;
     this.roles = roles;
+    this.strict = strict;
   }
 
   /** Starts the endpoint knowing exactly these role names (it only assumes roles it knows). */
   public static TestkitSts start(String host, Collection<String> roleNames) {
+    StsEndpoint.Builder builder = builder(host);
+    Set<String> roles = new TreeSet<>(roleNames);
+    roles.forEach(builder::role);
+    return new TestkitSts(builder.start(), roles, true);
+  }
+
+  /**
+   * Starts a sandbox account's endpoint: every role of the account exists, or with onlyRoles non
+   * null only those; a pod may ask for any role (an unknown one is refused as by real STS).
+   */
+  public static TestkitSts startSandbox(String host, Collection<String> onlyRoles) {
+    StsEndpoint.Builder builder = builder(host);
+    if (onlyRoles == null) {
+      builder.anyRoleInAccount();
+    } else {
+      new TreeSet<>(onlyRoles).forEach(builder::role);
+    }
+    return new TestkitSts(builder.start(), Set.of(), false);
+  }
+
+  private static StsEndpoint.Builder builder(String host) {
     StsEndpoint.Builder builder = StsEndpoint.builder().port(NodePorts.STS);
     try {
       builder.bind(InetAddress.getByName(host));
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("not an address: " + host, e);
     }
-    Set<String> roles = new TreeSet<>(roleNames);
-    roles.forEach(builder::role);
-    return new TestkitSts(builder.start(), roles);
+    return builder;
   }
 
   @Override
@@ -62,7 +83,7 @@ public final class TestkitSts implements StsHandle {
 
   @Override
   public void declareRole(String roleName) {
-    if (!roles.contains(roleName)) {
+    if (strict && !roles.contains(roleName)) {
       throw new IllegalArgumentException(
           "the testkit STS endpoint was started without role '"
               + roleName

@@ -85,6 +85,7 @@ public final class ManagedProcess implements AutoCloseable {
       return;
     }
     List<ProcessHandle> descendants = process.descendants().toList();
+    signal("CONT"); // a stopped (SIGSTOP) process would hold its SIGTERM until the grace ran out
     process.destroy();
     try {
       if (!process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -109,6 +110,40 @@ public final class ManagedProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Sends a signal by name (STOP, CONT, ...) to the process; false when it could not be sent. */
+  public boolean signal(String name) {
+    if (!process.isAlive()) {
+      return false;
+    }
+    try {
+      Process kill =
+          new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      return kill.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS) && kill.exitValue() == 0;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot signal " + name, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** The process's resident memory in KiB (VmRSS), or -1 when it is gone. */
+  public long rssKiB() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // gone
+    }
+    return -1;
   }
 
   @Override

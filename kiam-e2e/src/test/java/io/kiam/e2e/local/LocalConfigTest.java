@@ -78,4 +78,32 @@ class LocalConfigTest {
     assertThrows(
         IllegalArgumentException.class, () -> parse("namespaces: [{name: Not_A_Label}]\n"));
   }
+
+  @Test
+  void daemonFlagsAndStsRolesAreRead() {
+    LocalConfig config =
+        parse(
+            """
+            namespaces: [{name: shop, permitted: "shop-.*"}]
+            server: {flags: ["--session-duration=30m"]}
+            agent: {flags: ["--require-imdsv2"]}
+            sts: {deny: [shop-secret]}
+            """);
+    assertEquals(java.util.List.of("--session-duration=30m"), config.server().flags());
+    assertEquals(java.util.List.of("--require-imdsv2"), config.agent().flags());
+    assertTrue(config.sts().allows("shop-anything"), "every role of the account by default");
+    assertFalse(config.sts().allows("shop-secret"));
+  }
+
+  @Test
+  void stsRolesListLimitsTheRolesAndBadFlagsAreRefused() {
+    LocalConfig config = parse("sts: {roles: [shop-a, team/shop-b]}");
+    assertTrue(config.sts().allows("shop-a"));
+    assertTrue(config.sts().allows("shop-b"));
+    assertFalse(config.sts().allows("shop-c"));
+
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> parse("server: {flags: [bind]}"));
+    assertTrue(e.getMessage().contains("--name"), e.getMessage());
+  }
 }

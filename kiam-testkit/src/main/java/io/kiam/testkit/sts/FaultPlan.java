@@ -13,7 +13,8 @@ import java.util.Set;
 /**
  * Failures and delays the endpoint applies to AssumeRole calls on demand; thread-safe and
  * changeable while the endpoint runs. Roles are named by ARN or by name in the endpoint's account.
- * One-shot faults ("next N calls") are used up before per-role ones apply.
+ * One-shot faults ("next N calls") are used up before per-role ones apply, and per-role ones before
+ * those on every call.
  */
 public final class FaultPlan {
   private final String account;
@@ -22,6 +23,7 @@ public final class FaultPlan {
   private final Set<String> deniedRoles = new HashSet<>();
   private final Map<String, Duration> delayByRole = new HashMap<>();
   private Duration delayAll = Duration.ZERO;
+  private StsError everyCall;
 
   FaultPlan(String account) {
     this.account = account;
@@ -49,6 +51,18 @@ public final class FaultPlan {
   /** Every AssumeRole call for the role gets the given 5xx until cleared. */
   public synchronized FaultPlan failRole(String role, ServerFault fault) {
     byRole.put(key(role), fault.error());
+    return this;
+  }
+
+  /** Every AssumeRole call (any role) gets Throttling until cleared: STS throttling the account. */
+  public synchronized FaultPlan throttleAll() {
+    everyCall = StsError.throttling();
+    return this;
+  }
+
+  /** Every AssumeRole call (any role) gets the given 5xx until cleared: an STS outage. */
+  public synchronized FaultPlan failAll(ServerFault fault) {
+    everyCall = fault.error();
     return this;
   }
 
@@ -86,6 +100,7 @@ public final class FaultPlan {
     deniedRoles.clear();
     delayByRole.clear();
     delayAll = Duration.ZERO;
+    everyCall = null;
   }
 
   /** Decides one call's fault, using up a one-shot fault if one is queued. */
@@ -93,6 +108,9 @@ public final class FaultPlan {
     String key = requestedRoleArn == null ? "" : requestedRoleArn;
     Duration delay = delayAll.plus(delayByRole.getOrDefault(key, Duration.ZERO));
     StsError error = nextCalls.isEmpty() ? byRole.get(key) : nextCalls.poll();
+    if (error == null) {
+      error = everyCall;
+    }
     return new Planned(delay, Optional.ofNullable(error));
   }
 

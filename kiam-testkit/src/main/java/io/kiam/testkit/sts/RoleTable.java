@@ -5,11 +5,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The roles that exist, looked up by the ARN a caller asks for. */
+/**
+ * The roles that exist, looked up by the ARN a caller asks for; with {@code anyInAccount}, every
+ * role name in the endpoint's account exists too (assumable by any caller, 1 h sessions).
+ */
 final class RoleTable {
   private final Map<String, Role> byArn = new LinkedHashMap<>();
+  private final String account;
+  private final boolean anyInAccount;
 
   RoleTable(String account, List<RoleSpec> specs) {
+    this(account, specs, false);
+  }
+
+  RoleTable(String account, List<RoleSpec> specs, boolean anyInAccount) {
+    this.account = account;
+    this.anyInAccount = anyInAccount;
     for (RoleSpec spec : specs) {
       Role role = Role.from(spec, account);
       if (byArn.putIfAbsent(role.arn(), role) != null) {
@@ -19,7 +30,13 @@ final class RoleTable {
   }
 
   Optional<Role> find(String roleArn) {
-    return Optional.ofNullable(byArn.get(roleArn));
+    Role declared = byArn.get(roleArn);
+    if (declared != null || !anyInAccount || roleArn == null) {
+      return Optional.ofNullable(declared);
+    }
+    return RoleArns.parse(roleArn)
+        .filter(arn -> arn.account().equals(account))
+        .map(arn -> Role.from(RoleSpec.of(roleArn), account));
   }
 
   List<String> arns() {

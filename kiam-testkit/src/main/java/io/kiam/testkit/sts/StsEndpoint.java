@@ -57,7 +57,7 @@ public final class StsEndpoint implements AutoCloseable {
     this.issued = new IssuedCredentialStore();
     this.faults = new FaultPlan(account);
     this.calls = new CallLog(account);
-    RoleTable roles = new RoleTable(account, builder.roles);
+    RoleTable roles = new RoleTable(account, builder.roles, builder.anyRoleInAccount);
     Map<String, SigningIdentity> base = new LinkedHashMap<>();
     baseCredentials.forEach(c -> base.put(c.accessKeyId(), SigningIdentity.of(c)));
     SigV4Verifier verifier =
@@ -176,6 +176,7 @@ public final class StsEndpoint implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration maxClockSkew = DEFAULT_MAX_CLOCK_SKEW;
     private final List<RoleSpec> roles = new ArrayList<>();
+    private boolean anyRoleInAccount;
 
     /** Base credentials, completed with the account once it is known. */
     private final List<Function<String, BaseCredentials>> pendingCredentials = new ArrayList<>();
@@ -236,6 +237,15 @@ public final class StsEndpoint implements AutoCloseable {
 
     public Builder role(RoleSpec role) {
       roles.add(Objects.requireNonNull(role));
+      return this;
+    }
+
+    /**
+     * Every role name in the endpoint's account exists besides those declared: a sandbox account
+     * whose roles all trust the caller (deny some with {@link FaultPlan#denyRole}).
+     */
+    public Builder anyRoleInAccount() {
+      this.anyRoleInAccount = true;
       return this;
     }
 

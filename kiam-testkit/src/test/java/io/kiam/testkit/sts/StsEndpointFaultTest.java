@@ -114,6 +114,54 @@ class StsEndpointFaultTest {
   }
 
   @Test
+  void faultsOnEveryCallLastUntilClearedAndYieldToRoleFaults() {
+    sts.faults().failAll(ServerFault.SERVICE_UNAVAILABLE).throttleRole("other");
+
+    for (int i = 0; i < 2; i++) {
+      assertEquals("ServiceUnavailable", errorCode(() -> assume("app")));
+      assertEquals("Throttling", errorCode(() -> assume("other")));
+    }
+    sts.faults().throttleAll().clearRole("other");
+    assertEquals("Throttling", errorCode(() -> assume("app")));
+    assertEquals("Throttling", errorCode(() -> assume("other")));
+
+    sts.faults().clear();
+    assume("app");
+    assume("other");
+  }
+
+  @Test
+  void anyRoleOfTheAccountExistsWhenAskedExceptDeniedOnes() {
+    try (StsEndpoint sandbox = StsEndpoint.builder().anyRoleInAccount().start();
+        StsClient base = StsClients.base(sandbox)) {
+      sandbox.faults().denyRole("forbidden");
+
+      base.assumeRole(r -> r.roleArn(sandbox.roleArn("team/anything")).roleSessionName("s1"));
+      String denied =
+          assertThrows(
+                  StsException.class,
+                  () ->
+                      base.assumeRole(
+                          r -> r.roleArn(sandbox.roleArn("forbidden")).roleSessionName("s2")))
+              .awsErrorDetails()
+              .errorCode();
+      String otherAccount =
+          assertThrows(
+                  StsException.class,
+                  () ->
+                      base.assumeRole(
+                          r ->
+                              r.roleArn("arn:aws:iam::210987654321:role/anything")
+                                  .roleSessionName("s3")))
+              .awsErrorDetails()
+              .errorCode();
+
+      assertEquals("AccessDenied", denied);
+      assertEquals("AccessDenied", otherAccount);
+    }
+  }
+
+  @Test
   void delaysCallsForARole() {
     Duration delay = Duration.ofMillis(700);
     sts.faults().delayRole("app", delay);
