@@ -100,7 +100,6 @@ class ServerManifestTest {
     assertEquals(Boolean.FALSE, security.getPrivileged());
     assertEquals(List.of("ALL"), security.getCapabilities().getDrop());
     assertTrue(security.getCapabilities().getAdd().isEmpty(), "server adds no capability");
-    assertFalse(Boolean.TRUE.equals(pod().getHostNetwork()));
   }
 
   @Test
