@@ -163,6 +163,14 @@ public final class ServerCommand implements Callable<Integer> {
           "On SIGTERM, how long in-flight calls get to finish (default: ${DEFAULT-VALUE}).")
   Duration shutdownGrace;
 
+  @Option(
+      names = "--health-listen-addr",
+      paramLabel = "HOST:PORT",
+      description =
+          "Also serve grpc.health.v1, and nothing else, in plain text on HOST:PORT, for the"
+              + " kubelet's native gRPC probe (default: off).")
+  InetSocketAddress healthListen;
+
   /** The settings the flags describe; IllegalArgumentException (exit 2) when they are bad. */
   ServerConfig config() {
     if (cert == null || key == null || ca == null) {
@@ -184,7 +192,8 @@ public final class ServerCommand implements Callable<Integer> {
         Optional.ofNullable(prometheusListen),
         logFormat,
         level,
-        shutdownGrace);
+        shutdownGrace,
+        Optional.ofNullable(healthListen));
   }
 
   @Override

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
  *     credentials fall below it
  * @param podWait how long a request for an IP the cache does not know yet waits for the watch
  * @param shutdownGrace how long in-flight calls get to finish on SIGTERM
+ * @param healthListen where to serve grpc.health.v1 in plain text for the kubelet's gRPC probe
  */
 public record ServerConfig(
     InetSocketAddress bind,
@@ -38,7 +39,46 @@ public record ServerConfig(
     Optional<InetSocketAddress> prometheusListen,
     LogFormat logFormat,
     String level,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    Optional<InetSocketAddress> healthListen) {
+
+  /** Settings without the plain-text health port (--health-listen-addr off). */
+  public ServerConfig(
+      InetSocketAddress bind,
+      Optional<Path> kubeconfig,
+      TlsFiles tls,
+      Optional<String> roleBaseArn,
+      boolean roleBaseArnAutodetect,
+      Optional<String> assumeRoleArn,
+      Optional<String> region,
+      Optional<URI> stsEndpoint,
+      String session,
+      Duration sessionDuration,
+      Duration sessionRefresh,
+      Duration podWait,
+      Optional<InetSocketAddress> prometheusListen,
+      LogFormat logFormat,
+      String level,
+      Duration shutdownGrace) {
+    this(
+        bind,
+        kubeconfig,
+        tls,
+        roleBaseArn,
+        roleBaseArnAutodetect,
+        assumeRoleArn,
+        region,
+        stsEndpoint,
+        session,
+        sessionDuration,
+        sessionRefresh,
+        podWait,
+        prometheusListen,
+        logFormat,
+        level,
+        shutdownGrace,
+        Optional.empty());
+  }
 
   public static final String DEFAULT_BIND = "0.0.0.0:9610";
   public static final String DEFAULT_SESSION = "kiam";
@@ -84,6 +124,7 @@ public record ServerConfig(
     Objects.requireNonNull(logFormat, "logFormat");
     Objects.requireNonNull(level, "level");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    Objects.requireNonNull(healthListen, "healthListen");
 
     tls.requireReadable();
     kubeconfig.ifPresent(

@@ -8,6 +8,7 @@ import io.kiam.common.tls.TlsFiles;
 import io.kiam.testkit.pki.TestPki;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,6 +103,14 @@ class ServerCommandTest {
     assertEquals("kiam", config.session());
     assertTrue(config.assumeRoleArn().isEmpty(), "empty --assume-role-arn means unset");
     assertTrue(config.prometheusListen().isEmpty());
+  }
+
+  @Test
+  void healthPortIsOffUnlessGiven() {
+    assertTrue(config().healthListen().isEmpty());
+    InetSocketAddress health =
+        config("--health-listen-addr", "0.0.0.0:9611").healthListen().orElseThrow();
+    assertEquals(9611, health.getPort());
   }
 
   @Test
