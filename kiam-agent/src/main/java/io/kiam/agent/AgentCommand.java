@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "kiam-agent 0.1.0",
     sortOptions = false,
+    subcommands = {CheckImdsCommand.class, InstallRuleCommand.class},
     description =
         "Impersonates the EC2 instance metadata service for the pods of this node: each pod gets"
             + " the credentials of its own iam.amazonaws.com/role from kiam-server, never the"
@@ -83,13 +84,13 @@ public final class AgentCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}).")
   Duration serverTimeout;
 
-  @Option(names = "--cert", required = true, description = "Client certificate (PEM).")
+  @Option(names = "--cert", description = "Client certificate (PEM). Required.")
   Path cert;
 
-  @Option(names = "--key", required = true, description = "Client private key (PEM).")
+  @Option(names = "--key", description = "Client private key (PEM). Required.")
   Path key;
 
-  @Option(names = "--ca", required = true, description = "CA of the servers' certificates (PEM).")
+  @Option(names = "--ca", description = "CA of the servers' certificates (PEM). Required.")
   Path ca;
 
   @Option(
@@ -130,8 +131,21 @@ public final class AgentCommand implements Callable<Integer> {
       description = "Log level: trace, debug, info, warn, error (default: ${DEFAULT-VALUE}).")
   String level;
 
+  @Option(
+      names = "--imds-check-interval",
+      defaultValue = "5m",
+      description =
+          "How often to check that the node's metadata service refuses IMDSv1 (metric"
+              + " kiam_agent_node_imdsv1_open, a warning while it answers); 0 turns it off"
+              + " (default: ${DEFAULT-VALUE}).")
+  Duration imdsCheckInterval;
+
   /** The validated configuration these flags describe. */
   public AgentConfig config() {
+    // not picocli's required=true: that would demand them of the subcommands too
+    if (cert == null || key == null || ca == null) {
+      throw new IllegalArgumentException("--cert, --key and --ca are required");
+    }
     return new AgentConfig(
         port,
         hostAddress(),
@@ -146,7 +160,8 @@ public final class AgentCommand implements Callable<Integer> {
         requireImdsv2,
         Optional.ofNullable(prometheusListen),
         jsonLog ? LogFormat.JSON : logFormat,
-        level);
+        level,
+        imdsCheckInterval);
   }
 
   @Override
