@@ -137,6 +137,27 @@ class ServerPlacementTest {
   }
 
   @Test
+  void inTheHostNetworkTheServersPortsMustNotMeetTheAgentsOnTheSameNode() {
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                KiamChart.template(
+                    "kiam",
+                    "server:\n  metrics: {enabled: true, port: 9621}\n"
+                        + "agent:\n  metrics: {enabled: true, port: 9621}\n"));
+    assertTrue(e.getMessage().contains("must differ"), e::getMessage);
+    assertThrows(
+        IllegalStateException.class,
+        () -> KiamChart.template("kiam", "server:\n  probes: {healthPort: 8181}\n"));
+    // the defaults, and the same ports in the pod network, are fine
+    serverPod("server:\n  metrics: {enabled: true}\nagent:\n  metrics: {enabled: true}\n");
+    serverPod(
+        "server:\n  hostNetwork: false\n  roleBaseArn: 'arn:aws:iam::123456789012:role/'\n"
+            + "  probes: {healthPort: 8181}\n");
+  }
+
+  @Test
   void schemaRefusesANonBooleanHostNetwork() {
     IllegalStateException e =
         assertThrows(
