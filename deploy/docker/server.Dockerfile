@@ -15,8 +15,8 @@ RUN groupadd --system --gid 65532 kiam \
     && useradd --system --uid 65532 --gid 65532 --no-create-home --shell /usr/sbin/nologin kiam
 COPY --from=build /src/kiam-server/target/kiam-server.jar /opt/kiam/kiam-server.jar
 USER 65532:65532
-# gRPC for the agents, Prometheus metrics when enabled.
-EXPOSE 9610 9620
+# gRPC for the agents, plain-text health for the kubelet's probe, Prometheus metrics when enabled.
+EXPOSE 9610 9611 9620
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError"
 # Flags come from the container's args (the chart); the health subcommand runs the same jar.
 ENTRYPOINT ["java", "-jar", "/opt/kiam/kiam-server.jar"]

@@ -19,6 +19,8 @@ import io.kiam.agent.metadata.MetadataServices;
 import io.kiam.agent.metadata.Router;
 import io.kiam.agent.metadata.TokenIssuer;
 import io.kiam.agent.metadata.UpstreamProxy;
+import io.kiam.agent.node.ImdsV1Probe;
+import io.kiam.agent.node.ImdsV1Watch;
 import io.kiam.common.metrics.MetricsEndpoint;
 import io.kiam.common.tls.ReloadingTls;
 import io.netty.channel.EventLoopGroup;
@@ -64,6 +66,8 @@ public final class Agent implements AutoCloseable {
   /** How often the TLS files are checked for a rotated certificate. */
   static final Duration TLS_CHECK_EVERY = Duration.ofSeconds(30);
 
+  private static final Duration IMDS_CHECK_TIMEOUT = Duration.ofSeconds(2);
+
   private final AgentConfig config;
   private final ServerClient givenClient;
   private final CommandRunner commandRunner;
@@ -102,6 +106,14 @@ public final class Agent implements AutoCloseable {
       awaitServers(client, startupWait);
       InterceptionCheck interception = intercept();
       serve(client, interception);
+      if (!config.imdsCheckInterval().isZero()) {
+        // the boot window's last line: warn while the node's own metadata service answers IMDSv1
+        remember(
+            ImdsV1Watch.start(
+                new ImdsV1Probe(config.metadataEndpoint(), IMDS_CHECK_TIMEOUT),
+                config.imdsCheckInterval(),
+                registry));
+      }
       config
           .prometheusListen()
           .ifPresent(address -> metricsEndpoint = remember(MetricsEndpoint.start(address)));

@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "kiam-agent 0.1.0",
     sortOptions = false,
+    subcommands = {CheckImdsCommand.class, InstallRuleCommand.class},
     description =
         "Impersonates the EC2 instance metadata service for the pods of this node: each pod gets"
             + " the credentials of its own iam.amazonaws.com/role from kiam-server, never the"
@@ -101,13 +102,13 @@ public final class AgentCommand implements Callable<Integer> {
               + " then 503. A new pod gets 503 at once (default: ${DEFAULT-VALUE}).")
   Duration disconnectedGrace;
 
-  @Option(names = "--cert", required = true, description = "Client certificate (PEM).")
+  @Option(names = "--cert", description = "Client certificate (PEM). Required.")
   Path cert;
 
-  @Option(names = "--key", required = true, description = "Client private key (PEM).")
+  @Option(names = "--key", description = "Client private key (PEM). Required.")
   Path key;
 
-  @Option(names = "--ca", required = true, description = "CA of the servers' certificates (PEM).")
+  @Option(names = "--ca", description = "CA of the servers' certificates (PEM). Required.")
   Path ca;
 
   @Option(
@@ -164,8 +165,21 @@ public final class AgentCommand implements Callable<Integer> {
       description = "Log level: trace, debug, info, warn, error (default: ${DEFAULT-VALUE}).")
   String level;
 
+  @Option(
+      names = "--imds-check-interval",
+      defaultValue = "5m",
+      description =
+          "How often to check that the node's metadata service refuses IMDSv1 (metric"
+              + " kiam_agent_node_imdsv1_open, a warning while it answers); 0 turns it off"
+              + " (default: ${DEFAULT-VALUE}).")
+  Duration imdsCheckInterval;
+
   /** The validated configuration these flags describe. */
   public AgentConfig config() {
+    // not picocli's required=true: that would demand them of the subcommands too
+    if (cert == null || key == null || ca == null) {
+      throw new IllegalArgumentException("--cert, --key and --ca are required");
+    }
     return new AgentConfig(
         port,
         hostAddress(),
@@ -182,7 +196,8 @@ public final class AgentCommand implements Callable<Integer> {
         jsonLog ? LogFormat.JSON : logFormat,
         level,
         nodeName == null || nodeName.isBlank() ? Optional.empty() : Optional.of(nodeName.strip()),
-        disconnectedGrace);
+        disconnectedGrace,
+        imdsCheckInterval);
   }
 
   /** The validated connection limits these flags describe. */

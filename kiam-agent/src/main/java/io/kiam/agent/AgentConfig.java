@@ -46,7 +46,85 @@ public record AgentConfig(
     LogFormat logFormat,
     String level,
     Optional<String> nodeName,
-    Duration disconnectedGrace) {
+    Duration disconnectedGrace,
+    Duration imdsCheckInterval) {
+
+  /** How often the agent checks that the node's metadata service refuses IMDSv1 (0: never). */
+  public static final Duration DEFAULT_IMDS_CHECK_INTERVAL = Duration.ofMinutes(5);
+
+  /** Settings without the node's IMDSv1 check (for embedding and tests). */
+  public AgentConfig(
+      int port,
+      Optional<InetAddress> host,
+      List<String> hostInterfaces,
+      boolean iptables,
+      boolean iptablesRemove,
+      String serverAddress,
+      Duration serverTimeout,
+      TlsFiles tls,
+      Optional<Pattern> allowRoute,
+      URI metadataEndpoint,
+      boolean requireImdsv2,
+      Optional<InetSocketAddress> prometheusListen,
+      LogFormat logFormat,
+      String level) {
+    this(
+        port,
+        host,
+        hostInterfaces,
+        iptables,
+        iptablesRemove,
+        serverAddress,
+        serverTimeout,
+        tls,
+        allowRoute,
+        metadataEndpoint,
+        requireImdsv2,
+        prometheusListen,
+        logFormat,
+        level,
+        Optional.empty(),
+        DEFAULT_DISCONNECTED_GRACE,
+        Duration.ZERO);
+  }
+
+  /** Settings without the node's IMDSv1 check, with a node stream (for embedding and tests). */
+  public AgentConfig(
+      int port,
+      Optional<InetAddress> host,
+      List<String> hostInterfaces,
+      boolean iptables,
+      boolean iptablesRemove,
+      String serverAddress,
+      Duration serverTimeout,
+      TlsFiles tls,
+      Optional<Pattern> allowRoute,
+      URI metadataEndpoint,
+      boolean requireImdsv2,
+      Optional<InetSocketAddress> prometheusListen,
+      LogFormat logFormat,
+      String level,
+      Optional<String> nodeName,
+      Duration disconnectedGrace) {
+    this(
+        port,
+        host,
+        hostInterfaces,
+        iptables,
+        iptablesRemove,
+        serverAddress,
+        serverTimeout,
+        tls,
+        allowRoute,
+        metadataEndpoint,
+        requireImdsv2,
+        prometheusListen,
+        logFormat,
+        level,
+        nodeName,
+        disconnectedGrace,
+        Duration.ZERO);
+  }
 
   public static final int DEFAULT_PORT = 8181;
   public static final String DEFAULT_SERVER_ADDRESS = "dns:///kiam-server:9610";
@@ -134,6 +212,15 @@ public record AgentConfig(
     if (disconnectedGrace.isNegative() || disconnectedGrace.compareTo(MAX_DISCONNECTED_GRACE) > 0) {
       throw new IllegalArgumentException(
           "--disconnected-grace: must be between 0s and 15m, was " + disconnectedGrace);
+    }
+    Objects.requireNonNull(imdsCheckInterval, "imdsCheckInterval");
+    if (imdsCheckInterval.isNegative()
+        || (!imdsCheckInterval.isZero()
+            && imdsCheckInterval.compareTo(Duration.ofSeconds(10)) < 0)) {
+      throw new IllegalArgumentException(
+          "--imds-check-interval: 0 (off) or at least 10s, was "
+              + imdsCheckInterval.toMillis()
+              + "ms");
     }
   }
 

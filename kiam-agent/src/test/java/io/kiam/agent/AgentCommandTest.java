@@ -172,6 +172,23 @@ class AgentCommandTest {
   }
 
   @Test
+  void nodeImdsCheckRunsEveryFiveMinutesUnlessTurnedOff() {
+    assertEquals(Duration.ofMinutes(5), parse().imdsCheckInterval());
+    assertEquals(Duration.ZERO, parse("--imds-check-interval", "0").imdsCheckInterval());
+    String[] tooOften = run("--imds-check-interval", "1s");
+    assertEquals("2", tooOften[0]);
+    assertTrue(tooOften[1].contains("--imds-check-interval"), tooOften[1]);
+  }
+
+  @Test
+  void missingTlsFlagsAreABadCommandLine() {
+    tls.clear();
+    String[] result = run();
+    assertEquals("2", result[0]);
+    assertTrue(result[1].contains("--cert, --key and --ca are required"), result[1]);
+  }
+
+  @Test
   void iptablesNeedsTheNodesIpv4Address() {
     String[] missing = run("--iptables", "--host", "");
     String[] ipv6 = run("--iptables", "--host", "fd00::1");

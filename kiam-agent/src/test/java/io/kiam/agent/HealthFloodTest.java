@@ -9,8 +9,6 @@ import io.kiam.agent.iptables.CommandRunner;
 import io.kiam.agent.metadata.ConnectionLimits;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.tls.TlsFiles;
-import io.kiam.proto.v1.GetPodCredentialsResponse;
-import io.kiam.proto.v1.GetPodRoleResponse;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetAddress;
 import java.net.URI;
@@ -64,13 +62,14 @@ class HealthFloodTest {
     final AtomicInteger asked = new AtomicInteger();
 
     @Override
-    public CompletableFuture<GetPodRoleResponse> podRole(String ip) {
-      return CompletableFuture.completedFuture(GetPodRoleResponse.getDefaultInstance());
+    public CompletableFuture<io.kiam.agent.client.PodRole> podRole(String ip) {
+      return CompletableFuture.failedFuture(new UnsupportedOperationException("health only"));
     }
 
     @Override
-    public CompletableFuture<GetPodCredentialsResponse> podCredentials(String ip, String role) {
-      return CompletableFuture.completedFuture(GetPodCredentialsResponse.getDefaultInstance());
+    public CompletableFuture<io.kiam.agent.client.PodCredentials> podCredentials(
+        String ip, String role) {
+      return CompletableFuture.failedFuture(new UnsupportedOperationException("health only"));
     }
 
     @Override

@@ -20,6 +20,9 @@ final class KiamChart {
   static final String SERVER = "kiam-server";
   static final String AGENT = "kiam-agent";
 
+  /** What the cluster reports; embedded Helm would otherwise claim v1.20.0, below kubeVersion. */
+  static final String KUBE_VERSION = "v1.30.0";
+
   static final Path REPO_ROOT = locateRepoRoot();
   static final Path DIR = REPO_ROOT.resolve("deploy/helm/kiam");
 
@@ -44,6 +47,7 @@ final class KiamChart {
           .template()
           .withName(release)
           .withNamespace(NAMESPACE)
+          .withKubeVersion(KUBE_VERSION)
           .withValuesFile(values)
           .call();
     } finally {

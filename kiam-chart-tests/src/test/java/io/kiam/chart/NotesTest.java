@@ -20,6 +20,7 @@ class NotesTest {
               .install()
               .withName(KiamChart.RELEASE)
               .withNamespace(KiamChart.NAMESPACE)
+              .withKubeVersion(KiamChart.KUBE_VERSION)
               .withValuesFile(values)
               .dryRun()
               .clientOnly()

@@ -2,6 +2,7 @@ package io.kiam.chart;
 
 import static io.kiam.chart.KiamChart.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.Container;
@@ -53,27 +54,20 @@ class ServerFlagsTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("io.kiam.chart.Scenarios#all")
-  void healthProbesAreValidHealthSubcommands(String scenario, String values) {
+  void probesAskTheHealthPortTheServerOpens(String scenario, String values) {
     Container container = container(KiamChart.render(values));
+    ParseResult result = serverCommandLine().parseArgs(ContainerArgs.expanded(container));
+    InetSocketAddress health = result.matchedOptionValue("--health-listen-addr", null);
+    assertEquals("0.0.0.0", health.getHostString(), "the kubelet probes the pod's address");
     for (Probe probe :
         List.of(
             container.getStartupProbe(),
             container.getReadinessProbe(),
             container.getLivenessProbe())) {
-      List<String> command = probe.getExec().getCommand();
-      List<String> args = command.subList(command.indexOf("-jar") + 2, command.size());
-      ParseResult result = serverCommandLine().parseArgs(args.toArray(String[]::new));
-      assertTrue(result.hasSubcommand(), args::toString);
-      ParseResult health = result.subcommand();
-      assertEquals("health", health.commandSpec().name());
-      assertTrue(health.unmatched().isEmpty(), () -> "unmatched: " + health.unmatched());
-      InetSocketAddress address = health.matchedOptionValue("--server-address", null);
-      assertEquals("127.0.0.1", address.getHostString());
-      assertEquals(9610, address.getPort());
-      Duration timeout = health.matchedOptionValue("--timeout", null);
-      assertTrue(
-          timeout.toSeconds() < probe.getTimeoutSeconds(),
-          "the probe answers before the kubelet stops waiting: " + timeout);
+      assertNull(probe.getExec(), "no JVM per probe");
+      assertEquals(health.getPort(), probe.getGrpc().getPort());
+      // the overall status, which the server sets with its KiamService status
+      assertTrue(probe.getGrpc().getService() == null || probe.getGrpc().getService().isEmpty());
     }
   }
 

@@ -100,25 +100,20 @@ class ServerManifestTest {
     assertEquals(Boolean.FALSE, security.getPrivileged());
     assertEquals(List.of("ALL"), security.getCapabilities().getDrop());
     assertTrue(security.getCapabilities().getAdd().isEmpty(), "server adds no capability");
-    assertFalse(Boolean.TRUE.equals(pod().getHostNetwork()));
   }
 
   @Test
-  void probesRunTheHealthSubcommandOverMutualTlsAgainstLoopback() {
+  void probesAreTheKubeletsOwnGrpcChecksOnThePlainTextHealthPort() {
     Container c = container();
     for (Probe probe : List.of(c.getStartupProbe(), c.getReadinessProbe(), c.getLivenessProbe())) {
       assertNotNull(probe);
-      List<String> command = probe.getExec().getCommand();
-      int jar = command.indexOf("-jar");
-      assertEquals("/opt/kiam/kiam-server.jar", command.get(jar + 1));
-      assertEquals("health", command.get(jar + 2));
-      // a second JVM in the server's container: keep it small so both fit the memory limit
-      assertTrue(command.subList(0, jar).contains("-Xmx32m"), command::toString);
-      assertTrue(command.contains("--server-address=127.0.0.1:9610"), command::toString);
-      assertTrue(command.contains("--cert=/etc/kiam/tls/tls.crt"), command::toString);
-      // the probe's own deadline ends before the kubelet gives up on it
-      assertTrue(command.contains("--timeout=" + (probe.getTimeoutSeconds() - 1) + "s"));
+      assertNull(probe.getExec(), "no second JVM per probe");
+      assertEquals(9611, probe.getGrpc().getPort());
     }
+    assertTrue(c.getArgs().contains("--health-listen-addr=0.0.0.0:9611"), c.getArgs()::toString);
+    assertTrue(
+        c.getPorts().stream()
+            .anyMatch(p -> "health".equals(p.getName()) && p.getContainerPort() == 9611));
     // readiness waits for the informers' sync: a generous startup budget
     assertTrue(
         c.getStartupProbe().getFailureThreshold() * c.getStartupProbe().getPeriodSeconds() >= 120);

@@ -8,14 +8,15 @@ import io.kiam.server.events.KubernetesPodEvents;
 import io.kiam.server.events.PodEvents;
 import io.kiam.server.grpc.GrpcMetrics;
 import io.kiam.server.grpc.GrpcServer;
+import io.kiam.server.grpc.HealthOnlyServer;
 import io.kiam.server.grpc.KiamGrpcService;
 import io.kiam.server.grpc.ServerHealth;
 import io.kiam.server.k8s.KubernetesCaches;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
+import io.kiam.server.k8s.StaleViewGuard;
 import io.kiam.server.nodes.NodeStreams;
 import io.kiam.server.policy.DecisionLog;
-import io.kiam.server.k8s.StaleViewGuard;
 import io.kiam.server.roles.PodRoleRequests;
 import io.kiam.server.roles.Prefetcher;
 import io.kiam.server.roles.RoleUsageTracker;
@@ -77,6 +78,7 @@ public final class KiamServer implements AutoCloseable {
   private NamespaceStore namespaces;
   private RoleUsageTracker usage;
   private MetricsEndpoint metricsEndpoint;
+  private HealthOnlyServer healthOnly;
   private CompletableFuture<Void> synced;
 
   private KiamServer(Builder b) {
@@ -209,6 +211,12 @@ public final class KiamServer implements AutoCloseable {
             decisions,
             nodeStreams,
             heartbeats);
+    if (config.healthListen().isPresent()) {
+      // started before and closed after the gRPC port, so probes see NOT_SERVING while it drains
+      healthOnly = new HealthOnlyServer(config.healthListen().get(), health);
+      healthOnly.start();
+      started.push(healthOnly);
+    }
     grpc =
         new GrpcServer(config.bind(), tls.grpcServerContext(), service, health, metrics, executor);
     grpc.start();
@@ -261,6 +269,11 @@ public final class KiamServer implements AutoCloseable {
   /** The metrics port actually bound, or -1 when metrics are off. */
   public synchronized int metricsPort() {
     return metricsEndpoint == null ? -1 : metricsEndpoint.port();
+  }
+
+  /** The plain-text health port actually bound, or -1 when --health-listen-addr is off. */
+  public synchronized int healthPort() {
+    return healthOnly == null ? -1 : healthOnly.port();
   }
 
   /** The pod index, for diagnostics and tests. */

@@ -192,6 +192,14 @@ public final class ServerCommand implements Callable<Integer> {
           "On SIGTERM, how long in-flight calls get to finish (default: ${DEFAULT-VALUE}).")
   Duration shutdownGrace;
 
+  @Option(
+      names = "--health-listen-addr",
+      paramLabel = "HOST:PORT",
+      description =
+          "Also serve grpc.health.v1, and nothing else, in plain text on HOST:PORT, for the"
+              + " kubelet's native gRPC probe (default: off).")
+  InetSocketAddress healthListen;
+
   /** The settings the flags describe; IllegalArgumentException (exit 2) when they are bad. */
   ServerConfig config() {
     if (cert == null || key == null || ca == null) {
@@ -215,7 +223,8 @@ public final class ServerCommand implements Callable<Integer> {
         level,
         shutdownGrace,
         new CredentialCacheConfig.Pacing(stsRate, stsBurst),
-        watchStaleAfter);
+        watchStaleAfter,
+        Optional.ofNullable(healthListen));
   }
 
   @Override

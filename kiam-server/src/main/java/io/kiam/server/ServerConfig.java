@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
  * @param stsPacing the rate limit across all of the server's AssumeRole calls
  * @param watchStaleAfter how long a pod or namespace watch may be down before IPs the server has
  *     not answered before are refused as UNAVAILABLE; zero: never
+ * @param healthListen where to serve grpc.health.v1 in plain text for the kubelet's gRPC probe
  */
 public record ServerConfig(
     InetSocketAddress bind,
@@ -44,7 +45,8 @@ public record ServerConfig(
     String level,
     Duration shutdownGrace,
     CredentialCacheConfig.Pacing stsPacing,
-    Duration watchStaleAfter) {
+    Duration watchStaleAfter,
+    Optional<InetSocketAddress> healthListen) {
 
   public static final String DEFAULT_BIND = "0.0.0.0:9610";
   public static final String DEFAULT_SESSION = "kiam";
@@ -107,6 +109,7 @@ public record ServerConfig(
               + human(watchStaleAfter)
               + " must be 0 (never) or at least 10s (a watch reconnects in seconds)");
     }
+    Objects.requireNonNull(healthListen, "healthListen");
 
     tls.requireReadable();
     kubeconfig.ifPresent(
@@ -180,7 +183,10 @@ public record ServerConfig(
     Logging.parseLevel(level);
   }
 
-  /** The settings with the default STS rate limit (tests that do not pace STS). */
+  /**
+   * The settings with the default STS rate limit and staleness bound, without the plain-text health
+   * port (tests and embedding).
+   */
   public ServerConfig(
       InetSocketAddress bind,
       Optional<Path> kubeconfig,
@@ -216,7 +222,8 @@ public record ServerConfig(
         level,
         shutdownGrace,
         CredentialCacheConfig.Pacing.defaults(),
-        DEFAULT_WATCH_STALE_AFTER);
+        DEFAULT_WATCH_STALE_AFTER,
+        Optional.empty());
   }
 
   /**

@@ -337,4 +337,51 @@ class KiamServerIT {
           "the request threads were stopped");
     }
   }
+
+  @Test
+  void plainTextHealthPortFollowsTheServerFromStartToClose() throws Exception {
+    ServerConfig tlsOnly = config(new InetSocketAddress("127.0.0.1", 0), Optional.empty());
+    ServerConfig withHealthPort =
+        new ServerConfig(
+            tlsOnly.bind(),
+            tlsOnly.kubeconfig(),
+            tlsOnly.tls(),
+            tlsOnly.roleBaseArn(),
+            tlsOnly.roleBaseArnAutodetect(),
+            tlsOnly.assumeRoleArn(),
+            tlsOnly.region(),
+            tlsOnly.stsEndpoint(),
+            tlsOnly.session(),
+            tlsOnly.sessionDuration(),
+            tlsOnly.sessionRefresh(),
+            tlsOnly.podWait(),
+            tlsOnly.prometheusListen(),
+            tlsOnly.logFormat(),
+            tlsOnly.level(),
+            tlsOnly.shutdownGrace(),
+            tlsOnly.stsPacing(),
+            tlsOnly.watchStaleAfter(),
+            Optional.of(new InetSocketAddress("127.0.0.1", 0)));
+    server = build(withHealthPort, new PrometheusRegistry());
+    server.start();
+    server.synced().get(20, TimeUnit.SECONDS);
+    ManagedChannel plain =
+        NettyChannelBuilder.forAddress("127.0.0.1", server.healthPort()).usePlaintext().build();
+    try {
+      HealthGrpc.HealthBlockingStub probe =
+          HealthGrpc.newBlockingStub(plain).withDeadlineAfter(10, TimeUnit.SECONDS);
+      assertEquals(
+          ServingStatus.SERVING, probe.check(HealthCheckRequest.getDefaultInstance()).getStatus());
+      server.close();
+      // closed: the probe fails, whether by NOT_SERVING or a refused connection
+      assertThrows(
+          StatusRuntimeException.class,
+          () ->
+              HealthGrpc.newBlockingStub(plain)
+                  .withDeadlineAfter(10, TimeUnit.SECONDS)
+                  .check(HealthCheckRequest.getDefaultInstance()));
+    } finally {
+      plain.shutdownNow();
+    }
+  }
 }

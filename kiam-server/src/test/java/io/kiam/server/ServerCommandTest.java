@@ -8,6 +8,7 @@ import io.kiam.common.tls.TlsFiles;
 import io.kiam.testkit.pki.TestPki;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -120,6 +121,14 @@ class ServerCommandTest {
     ServerConfig config = config("--sts-rate", "2.5", "--sts-burst", "5");
     assertEquals(2.5, config.stsPacing().perSecond());
     assertEquals(5, config.stsPacing().burst());
+  }
+
+  @Test
+  void healthPortIsOffUnlessGiven() {
+    assertTrue(config().healthListen().isEmpty());
+    InetSocketAddress health =
+        config("--health-listen-addr", "0.0.0.0:9611").healthListen().orElseThrow();
+    assertEquals(9611, health.getPort());
   }
 
   @Test

@@ -40,6 +40,7 @@ class UpstreamProxyTest {
 
   /** For the silent upstream, which never answers: the wait's end is what that test checks. */
   private static final Duration SILENT_TIMEOUT = Duration.ofMillis(400);
+
   private static final Duration PATIENT = Duration.ofSeconds(10);
 
   private static EventLoopGroup group;

@@ -20,16 +20,31 @@ import java.util.concurrent.Executors;
 public final class MetadataStandIn implements AutoCloseable {
   private static final String TOKEN = "node-NODELEAK-imds-token";
 
-  private final HttpServer server;
-
-  private MetadataStandIn(HttpServer server) {
-    this.server = server;
+  /** How the node's metadata options are set. */
+  public enum Mode {
+    /** IMDSv1 on: answers requests without a token (http-tokens optional). */
+    OPEN,
+    /** IMDSv2 required: a request without the session token gets 401 (http-tokens required). */
+    HARDENED
   }
 
-  /** Listens on the address (169.254.169.254:80 inside the node). */
+  private final HttpServer server;
+  private final Mode mode;
+
+  private MetadataStandIn(HttpServer server, Mode mode) {
+    this.server = server;
+    this.mode = mode;
+  }
+
+  /** Listens on the address (169.254.169.254:80 inside the node), IMDSv1 open. */
   public static MetadataStandIn start(InetSocketAddress bind) throws IOException {
+    return start(bind, Mode.OPEN);
+  }
+
+  /** Listens on the address with the node's metadata options set as {@code mode} says. */
+  public static MetadataStandIn start(InetSocketAddress bind, Mode mode) throws IOException {
     HttpServer server = HttpServer.create(bind, 64);
-    MetadataStandIn standIn = new MetadataStandIn(server);
+    MetadataStandIn standIn = new MetadataStandIn(server, mode);
     server.createContext("/", standIn::handle);
     server.setExecutor(Executors.newFixedThreadPool(4));
     server.start();
@@ -50,6 +65,11 @@ public final class MetadataStandIn implements AutoCloseable {
         }
         exchange.getResponseHeaders().add("X-aws-ec2-metadata-token-ttl-seconds", ttl);
         send(exchange, 200, "text/plain", TOKEN);
+        return;
+      }
+      if (mode == Mode.HARDENED
+          && !TOKEN.equals(exchange.getRequestHeaders().getFirst("X-aws-ec2-metadata-token"))) {
+        send(exchange, 401, "text/plain", "Unauthorized");
         return;
       }
       String answer = answer(path);
@@ -138,6 +158,11 @@ public final class MetadataStandIn implements AutoCloseable {
     String joined = "/" + String.join("/", segments);
     boolean trailing = decoded.endsWith("/") && !joined.equals("/");
     return trailing ? joined + "/" : joined;
+  }
+
+  /** The port actually bound (useful when asked for port 0). */
+  public int port() {
+    return server.getAddress().getPort();
   }
 
   @Override

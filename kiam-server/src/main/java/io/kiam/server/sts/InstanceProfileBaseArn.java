@@ -55,8 +55,9 @@ public final class InstanceProfileBaseArn {
     try {
       token = token();
     } catch (IOException | IllegalStateException e) {
-      // IMDSv1-only instances refuse the PUT; a hop limit of 1 drops its answer before a pod
-      // sees it. Either way a plain GET may still work.
+      // IMDSv1-only instances refuse the PUT; a hop limit of 1 drops its answer before a pod in
+      // the pod network sees it (the host network, where the chart runs the server, is within the
+      // limit). Either way a plain GET may still work.
       tokenProblem = describe(e);
     }
     try {
@@ -68,8 +69,8 @@ public final class InstanceProfileBaseArn {
               + ": "
               + describe(e)
               + (tokenProblem == null ? "" : " (IMDSv2 token: " + tokenProblem + ")")
-              + "; if the server runs in a pod, the instance's metadata hop limit must be at least"
-              + " 2, or pass --role-base-arn instead",
+              + "; run the server in the host network (a hop limit of 1 suffices there; in the pod"
+              + " network the node's agent answers instead), or pass --role-base-arn",
           e);
     }
   }
