@@ -36,6 +36,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +65,7 @@ public final class Agent implements AutoCloseable {
   private final CommandRunner commandRunner;
   private final PrometheusRegistry registry;
   private final Duration startupWait;
+  private final UnaryOperator<ClientSettings> clientTuning;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private MetadataServer server;
@@ -76,6 +78,7 @@ public final class Agent implements AutoCloseable {
     this.commandRunner = builder.commandRunner;
     this.registry = builder.registry;
     this.startupWait = builder.startupWait;
+    this.clientTuning = builder.clientTuning;
   }
 
   /** A builder with the real collaborators; tests swap the server client, iptables or registry. */
@@ -117,7 +120,9 @@ public final class Agent implements AutoCloseable {
     tls.start(TLS_CHECK_EVERY);
     remember(io.kiam.common.tls.TlsExpiryMetric.register(registry, tls));
     ClientSettings settings =
-        ClientSettings.defaults(config.serverAddress()).withCallTimeout(config.serverTimeout());
+        clientTuning.apply(
+            ClientSettings.defaults(config.serverAddress())
+                .withCallTimeout(config.serverTimeout()));
     ClientMetrics metrics =
         registry == PrometheusRegistry.defaultRegistry
             ? ClientMetrics.defaultRegistry()
@@ -252,6 +257,7 @@ public final class Agent implements AutoCloseable {
     private CommandRunner commandRunner = new ProcessRunner();
     private PrometheusRegistry registry = PrometheusRegistry.defaultRegistry;
     private Duration startupWait = STARTUP_WAIT;
+    private UnaryOperator<ClientSettings> clientTuning = UnaryOperator.identity();
 
     private Builder(AgentConfig config) {
       this.config = config;
@@ -278,6 +284,12 @@ public final class Agent implements AutoCloseable {
     /** How long start waits for a server to answer (zero: not at all). */
     public Builder startupWait(Duration value) {
       this.startupWait = value;
+      return this;
+    }
+
+    /** Adjusts the gRPC client's settings (kiam's keepalive flags). */
+    public Builder clientSettings(UnaryOperator<ClientSettings> tuning) {
+      this.clientTuning = java.util.Objects.requireNonNull(tuning, "tuning");
       return this;
     }
 

@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -93,7 +94,8 @@ public final class AgentCommand implements Callable<Integer> {
   Path ca;
 
   @Option(
-      names = "--allow-route-regexp",
+      names = {"--allow-route-regexp", "--whitelist-route-regexp"},
+      paramLabel = "REGEXP",
       description =
           "Metadata paths proxied to the real service, matched against the whole normalised"
               + " path, e.g. /latest/meta-data/placement/.* (default: none).")
@@ -130,14 +132,18 @@ public final class AgentCommand implements Callable<Integer> {
       description = "Log level: trace, debug, info, warn, error (default: ${DEFAULT-VALUE}).")
   String level;
 
+  /** uswitch/kiam v4's flags, so kiam's DaemonSet starts unchanged. */
+  @Mixin KiamAgentFlags kiam = new KiamAgentFlags();
+
   /** The validated configuration these flags describe. */
   public AgentConfig config() {
+    kiam.refuseUnsafe();
     return new AgentConfig(
         port,
         hostAddress(),
         hostInterfaces,
         iptables,
-        iptablesRemove,
+        iptablesRemove && !kiam.noIptablesRemove,
         serverAddress,
         serverTimeout,
         new TlsFiles(cert, key, ca),
@@ -155,11 +161,19 @@ public final class AgentCommand implements Callable<Integer> {
     Logging.configure(jsonLog ? LogFormat.JSON : logFormat, level);
     AgentConfig config = config();
     config.tls().requireReadable();
-    Agent agent = Agent.builder(config).build();
+    kiam.warn();
+    Agent agent = builder(config).build();
     agent.start();
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "kiam-agent-shutdown"));
     agent.awaitClosed();
     return 0;
+  }
+
+  /** The agent these flags describe, kiam's start-up wait and keepalive flags applied. */
+  Agent.Builder builder(AgentConfig config) {
+    Agent.Builder builder = Agent.builder(config).clientSettings(kiam.clientSettings());
+    kiam.startupWait().ifPresent(builder::startupWait);
+    return builder;
   }
 
   private Optional<InetAddress> hostAddress() {

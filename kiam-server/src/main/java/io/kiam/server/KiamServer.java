@@ -31,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -59,6 +60,7 @@ public final class KiamServer implements AutoCloseable {
   private final boolean recordEvents;
   private final String instance;
   private final AutoCloseable alsoClose;
+  private final ServerTuning tuning;
 
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
@@ -85,6 +87,7 @@ public final class KiamServer implements AutoCloseable {
     this.recordEvents = b.recordEvents;
     this.instance = b.instance;
     this.alsoClose = b.alsoClose;
+    this.tuning = b.tuning;
   }
 
   /** A builder for the given settings. */
@@ -137,7 +140,7 @@ public final class KiamServer implements AutoCloseable {
     }
 
     pods = new PodStore(executor);
-    namespaces = new NamespaceStore();
+    namespaces = new NamespaceStore(tuning.anchoredNamespaces());
     PodRoleRequests roleRequests = new PodRoleRequests(resolver, sessionNamer, config.session());
     usage = new RoleUsageTracker(roleRequests);
     CredentialsSource credentials = credentialsFactory.apply(usage);
@@ -173,7 +176,14 @@ public final class KiamServer implements AutoCloseable {
             config.podWait(),
             metrics);
     grpc =
-        new GrpcServer(config.bind(), tls.grpcServerContext(), service, health, metrics, executor);
+        new GrpcServer(
+            config.bind(),
+            tls.grpcServerContext(),
+            service,
+            health,
+            metrics,
+            executor,
+            tuning.grpc());
     grpc.start();
     started.push(() -> grpc.shutdown(config.shutdownGrace()));
     started.push(health::shuttingDown);
@@ -191,6 +201,9 @@ public final class KiamServer implements AutoCloseable {
                   prefetcher.prefetchAll(pods.pods());
                   health.serving();
                 });
+    if (!tuning.resync().isZero()) {
+      started.push(resyncEvery(tuning.resync(), () -> prefetcher.prefetchAll(pods.pods())));
+    }
     synced.whenComplete(
         (ok, failure) -> {
           if (failure != null && closed.getCount() > 0 && !closing) {
@@ -294,6 +307,33 @@ public final class KiamServer implements AutoCloseable {
     started.push(() -> registry.unregister(gauge));
   }
 
+  /** kiam's --sync: every period, every running pod's credentials are prefetched again. */
+  private AutoCloseable resyncEvery(Duration period, Runnable prefetchAll) {
+    ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "kiam-resync");
+              t.setDaemon(true);
+              return t;
+            });
+    long millis = period.toMillis();
+    timer.scheduleWithFixedDelay(
+        () -> {
+          if (!caches.synced()) {
+            return;
+          }
+          try {
+            prefetchAll.run();
+          } catch (RuntimeException e) {
+            log.warn("periodic prefetch failed; will retry at the next --sync period", e);
+          }
+        },
+        millis,
+        millis,
+        TimeUnit.MILLISECONDS);
+    return timer::shutdownNow;
+  }
+
   private static void shutdownExecutor(ExecutorService executor) throws InterruptedException {
     executor.shutdown();
     if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
@@ -314,6 +354,7 @@ public final class KiamServer implements AutoCloseable {
     private boolean recordEvents = true;
     private String instance = "kiam-server";
     private AutoCloseable alsoClose = () -> {};
+    private ServerTuning tuning = ServerTuning.defaults();
 
     private Builder(ServerConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -375,6 +416,12 @@ public final class KiamServer implements AutoCloseable {
     /** Something the server closes last, after the credentials source (main's STS gateway). */
     public Builder closeLast(AutoCloseable resource) {
       this.alsoClose = Objects.requireNonNull(resource, "resource");
+      return this;
+    }
+
+    /** kiam's connection, resync and namespace-matching settings (default: ours). */
+    public Builder tuning(ServerTuning tuning) {
+      this.tuning = Objects.requireNonNull(tuning, "tuning");
       return this;
     }
 

@@ -122,6 +122,12 @@ public record ClientSettings(
         minGap);
   }
 
+  /** The same settings with other keepalive pings (kiam's --grpc-keepalive-* flags). */
+  public ClientSettings withKeepAlive(Duration time, Duration timeout) {
+    return new ClientSettings(
+        target, serverName, callTimeout, maxAttempts, time, timeout, resolveEvery, resolveMinGap);
+  }
+
   /** The name checked against the servers' certificates. */
   public String expectedServerName() {
     return serverName != null ? serverName : target.host();

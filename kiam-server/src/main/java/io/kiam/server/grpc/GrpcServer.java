@@ -17,12 +17,6 @@ import java.util.concurrent.TimeUnit;
  * servers that had long gone).
  */
 public final class GrpcServer implements AutoCloseable {
-  /** Connections live this long, so a rotated server set is picked up within minutes. */
-  static final Duration MAX_CONNECTION_AGE = Duration.ofMinutes(5);
-
-  /** In-flight calls on an aged connection get this long to finish. */
-  static final Duration MAX_CONNECTION_AGE_GRACE = Duration.ofSeconds(30);
-
   private final Server server;
 
   public GrpcServer(
@@ -32,9 +26,20 @@ public final class GrpcServer implements AutoCloseable {
       ServerHealth health,
       GrpcMetrics metrics,
       Executor executor) {
+    this(bind, serverTls, service, health, metrics, executor, GrpcServerSettings.defaults());
+  }
+
+  public GrpcServer(
+      InetSocketAddress bind,
+      SslContext serverTls,
+      KiamGrpcService service,
+      ServerHealth health,
+      GrpcMetrics metrics,
+      Executor executor,
+      GrpcServerSettings settings) {
     InetSocketAddress address =
         bind.isUnresolved() ? new InetSocketAddress(bind.getHostString(), bind.getPort()) : bind;
-    this.server =
+    NettyServerBuilder builder =
         NettyServerBuilder.forAddress(address)
             .sslContext(serverTls)
             .executor(executor)
@@ -42,12 +47,18 @@ public final class GrpcServer implements AutoCloseable {
             .addService(health.service())
             .permitKeepAliveTime(10, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
-            .keepAliveTime(30, TimeUnit.SECONDS)
-            .keepAliveTimeout(10, TimeUnit.SECONDS)
-            .maxConnectionAge(MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
-            .maxConnectionAgeGrace(MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
-            .maxInboundMessageSize(64 * 1024)
-            .build();
+            .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .maxConnectionAgeGrace(
+                settings.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS)
+            .maxInboundMessageSize(64 * 1024);
+    settings
+        .maxConnectionAge()
+        .ifPresent(age -> builder.maxConnectionAge(age.toMillis(), TimeUnit.MILLISECONDS));
+    settings
+        .maxConnectionIdle()
+        .ifPresent(idle -> builder.maxConnectionIdle(idle.toMillis(), TimeUnit.MILLISECONDS));
+    this.server = builder.build();
   }
 
   /** Binds and starts serving; fails with the address when the port is taken. */
