@@ -15,18 +15,25 @@ import io.kiam.common.compat.KiamFlags;
 import io.kiam.proto.v1.GetPodCredentialsResponse;
 import io.kiam.proto.v1.GetPodRoleResponse;
 import io.kiam.proto.v1.PodRef;
+import io.kiam.testkit.metrics.Exposition;
 import io.kiam.testkit.pki.TestPki;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -82,6 +89,45 @@ class KiamAgentFlagsTest {
         "--host=127.0.0.1");
   }
 
+  /** One name of kiam's docs/METRICS.md: its type, label names, and whether this test feeds it. */
+  record KiamMetric(String name, String type, List<String> labels, boolean exercised) {}
+
+  static final List<KiamMetric> KIAM_AGENT_METRICS =
+      List.of(
+          new KiamMetric(
+              "kiam_metadata_handler_latency_milliseconds", "histogram", List.of("handler"), true),
+          new KiamMetric(
+              "kiam_metadata_responses_total", "counter", List.of("handler", "code"), true),
+          new KiamMetric("kiam_metadata_success_total", "counter", List.of("handler"), true),
+          new KiamMetric("kiam_metadata_empty_role_total", "counter", List.of("handler"), false),
+          new KiamMetric(
+              "kiam_metadata_find_role_errors_total", "counter", List.of("handler"), false),
+          new KiamMetric(
+              "kiam_metadata_credential_fetch_errors_total", "counter", List.of("handler"), false),
+          new KiamMetric(
+              "kiam_metadata_credential_encode_errors_total", "counter", List.of("handler"), false),
+          new KiamMetric("kiam_metadata_proxy_requests_blocked_total", "counter", List.of(), true),
+          new KiamMetric(
+              "grpc_client_started_total",
+              "counter",
+              List.of("grpc_type", "grpc_service", "grpc_method"),
+              true),
+          new KiamMetric(
+              "grpc_client_handled_total",
+              "counter",
+              List.of("grpc_type", "grpc_service", "grpc_method", "grpc_code"),
+              true),
+          new KiamMetric(
+              "grpc_client_msg_sent_total",
+              "counter",
+              List.of("grpc_type", "grpc_service", "grpc_method"),
+              true),
+          new KiamMetric(
+              "grpc_client_msg_received_total",
+              "counter",
+              List.of("grpc_type", "grpc_service", "grpc_method"),
+              true));
+
   private static AgentCommand parse(List<String> args) {
     AgentCommand command = new AgentCommand();
     KiamCli.commandLine("kiam-agent", command).parseArgs(args.toArray(String[]::new));
@@ -124,7 +170,8 @@ class KiamAgentFlagsTest {
       assertEquals(Duration.ofSeconds(10), tuned.keepAliveTime());
       assertEquals(Duration.ofSeconds(2), tuned.keepAliveTimeout());
 
-      Agent agent = command.builder(config).registry(new PrometheusRegistry()).build();
+      PrometheusRegistry registry = new PrometheusRegistry();
+      Agent agent = command.builder(config).registry(registry).build();
       try {
         agent.start();
         HttpClient http = HttpClient.newHttpClient();
@@ -142,6 +189,29 @@ class KiamAgentFlagsTest {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, role.statusCode());
         assertEquals("shop-web", role.body().trim());
+
+        // kiam's metric names (its docs/METRICS.md) beside ours, as the agent exposes them.
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        PrometheusTextFormatWriter.create().write(text, registry.scrape());
+        Exposition scraped = Exposition.parse(text.toString(StandardCharsets.UTF_8));
+        for (KiamMetric metric : KIAM_AGENT_METRICS) {
+          // A labelled family nothing fed yet is absent from a scrape, in kiam's Go client too.
+          Optional<String> type = scraped.type(metric.name());
+          if (metric.exercised() || type.isPresent()) {
+            assertEquals(
+                Optional.of(metric.type()), type, metric.name() + " in:\n" + scraped.text());
+          }
+          Set<Set<String>> labels = scraped.labelNames(metric.name(), metric.type());
+          if (metric.exercised()) {
+            assertFalse(labels.isEmpty(), metric.name() + " has no sample:\n" + scraped.text());
+          }
+          for (Set<String> names : labels) {
+            assertEquals(new TreeSet<>(metric.labels()), names, metric.name());
+          }
+        }
+        assertTrue(
+            scraped.text().contains("kiam_metadata_success_total{handler=\"roleName\"} 1"),
+            scraped.text());
       } finally {
         agent.close();
       }

@@ -20,6 +20,7 @@ import io.kiam.server.roles.SessionNamer;
 import io.kiam.server.sts.ArnResolver;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.RoleUsage;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
@@ -295,6 +296,15 @@ public final class KiamServer implements AutoCloseable {
         "kiam_server_role_requests_in_use",
         "Distinct (role, session name, external id) requests that live pods map to",
         usage::distinctRequests);
+    // kiam's name (docs/METRICS.md): pods dropped from its full prefetch buffer. kiam-java has no
+    // such buffer, so it stays 0, and kiam's alerts on it keep a series to evaluate.
+    CounterWithCallback dropped =
+        CounterWithCallback.builder()
+            .name("kiam_k8s_dropped_pods_total")
+            .help("kiam's name: pods dropped because of a full buffer; always 0 (no buffer here)")
+            .callback(cb -> cb.call(0))
+            .register(registry);
+    started.push(() -> registry.unregister(dropped));
   }
 
   private void gauge(String name, String help, java.util.function.IntSupplier value) {

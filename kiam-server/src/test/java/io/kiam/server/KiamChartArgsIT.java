@@ -19,16 +19,20 @@ import io.kiam.proto.v1.Credentials;
 import io.kiam.proto.v1.GetPodCredentialsRequest;
 import io.kiam.proto.v1.KiamServiceGrpc;
 import io.kiam.server.testing.MockApiCleanup;
+import io.kiam.testkit.metrics.Exposition;
 import io.kiam.testkit.pki.TestPki;
 import io.kiam.testkit.sts.StsEndpoint;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -134,6 +138,38 @@ class KiamChartArgsIT {
     return args;
   }
 
+  /** One name of kiam's docs/METRICS.md: its type, label names, and whether this test feeds it. */
+  record KiamMetric(String name, String type, List<String> labels, boolean exercised) {}
+
+  static final List<KiamMetric> KIAM_SERVER_METRICS =
+      List.of(
+          new KiamMetric("kiam_sts_cache_hit_total", "counter", List.of(), true),
+          new KiamMetric("kiam_sts_cache_miss_total", "counter", List.of(), true),
+          new KiamMetric("kiam_sts_issuing_errors_total", "counter", List.of(), true),
+          new KiamMetric("kiam_sts_assumerole_timing_milliseconds", "histogram", List.of(), true),
+          new KiamMetric("kiam_sts_assumerole_current", "gauge", List.of(), true),
+          new KiamMetric("kiam_k8s_dropped_pods_total", "counter", List.of(), true),
+          new KiamMetric(
+              "grpc_server_started_total",
+              "counter",
+              List.of("grpc_type", "grpc_service", "grpc_method"),
+              true),
+          new KiamMetric(
+              "grpc_server_handled_total",
+              "counter",
+              List.of("grpc_type", "grpc_service", "grpc_method", "grpc_code"),
+              true),
+          new KiamMetric(
+              "grpc_server_msg_received_total",
+              "counter",
+              List.of("grpc_type", "grpc_service", "grpc_method"),
+              true),
+          new KiamMetric(
+              "grpc_server_msg_sent_total",
+              "counter",
+              List.of("grpc_type", "grpc_service", "grpc_method"),
+              true));
+
   @Test
   void chartArgumentsStartAServerThatServesAndPassesTheChartsProbe() throws Exception {
     TestPki pki = TestPki.create(dir.resolve("pki"));
@@ -178,6 +214,24 @@ class KiamChartArgsIT {
       assertFalse(credentials.getAccessKeyId().isEmpty());
     } finally {
       agentTls.close();
+    }
+
+    // kiam's metric names (its docs/METRICS.md) beside ours, as a scrape of /metrics shows them.
+    Exposition scraped =
+        Exposition.scrape(URI.create("http://127.0.0.1:" + server.metricsPort() + "/metrics"));
+    for (KiamMetric metric : KIAM_SERVER_METRICS) {
+      // A labelled family nothing fed yet is absent from a scrape, in kiam's Go client too.
+      Optional<String> type = scraped.type(metric.name());
+      if (metric.exercised() || type.isPresent()) {
+        assertEquals(Optional.of(metric.type()), type, metric.name() + " in:\n" + scraped.text());
+      }
+      Set<Set<String>> labels = scraped.labelNames(metric.name(), metric.type());
+      if (metric.exercised()) {
+        assertFalse(labels.isEmpty(), metric.name() + " has no sample:\n" + scraped.text());
+      }
+      for (Set<String> names : labels) {
+        assertEquals(new TreeSet<>(metric.labels()), names, metric.name());
+      }
     }
 
     // The chart's liveness and readiness probe, as `kiam health` was called.
