@@ -153,13 +153,12 @@ public final class KiamNode implements AutoCloseable {
     // the machine's own namespace must never send to 169.254.169.254: no IMDS fallback
     env.put("AWS_EC2_METADATA_DISABLED", "true");
     env.putAll(sts.serverEnvironment());
-    server =
-        ManagedProcess.start(
-            "kiam-server",
-            commands.server(serverTls, kubeconfig.toString(), sts),
-            env,
-            log("kiam-server"));
+    List<String> command = commands.server(serverTls, kubeconfig.toString(), sts);
+    server = ManagedProcess.start("kiam-server", command, env, log("kiam-server"));
     cleanup.push(server);
+    // As the chart deploys it: explain reads the server's flags from its pod.
+    int jar = command.indexOf("-jar");
+    cluster.registerServer(command.subList(jar + 2, command.size()));
   }
 
   /** Starts kiam-agent (again) inside the node; returns without waiting. */
