@@ -43,6 +43,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,6 +76,7 @@ public final class Agent implements AutoCloseable {
   private final Duration startupWait;
   private final LongSupplier accessLogDropped;
   private final ConnectionLimits connectionLimits;
+  private final UnaryOperator<ClientSettings> clientTuning;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private MetadataServer server;
@@ -89,6 +91,7 @@ public final class Agent implements AutoCloseable {
     this.startupWait = builder.startupWait;
     this.accessLogDropped = builder.accessLogDropped;
     this.connectionLimits = builder.connectionLimits;
+    this.clientTuning = builder.clientTuning;
   }
 
   /** A builder with the real collaborators; tests swap the server client, iptables or registry. */
@@ -139,7 +142,9 @@ public final class Agent implements AutoCloseable {
     tls.start(TLS_CHECK_EVERY);
     remember(io.kiam.common.tls.TlsExpiryMetric.register(registry, tls));
     ClientSettings settings =
-        ClientSettings.defaults(config.serverAddress()).withCallTimeout(config.serverTimeout());
+        clientTuning.apply(
+            ClientSettings.defaults(config.serverAddress())
+                .withCallTimeout(config.serverTimeout()));
     ClientMetrics metrics =
         registry == PrometheusRegistry.defaultRegistry
             ? ClientMetrics.defaultRegistry()
@@ -303,6 +308,7 @@ public final class Agent implements AutoCloseable {
     private Duration startupWait = STARTUP_WAIT;
     private LongSupplier accessLogDropped = () -> 0;
     private ConnectionLimits connectionLimits = ConnectionLimits.defaults();
+    private UnaryOperator<ClientSettings> clientTuning = UnaryOperator.identity();
 
     private Builder(AgentConfig config) {
       this.config = config;
@@ -341,6 +347,12 @@ public final class Agent implements AutoCloseable {
     /** Hold pod connections within these limits. */
     public Builder connectionLimits(ConnectionLimits value) {
       this.connectionLimits = value;
+      return this;
+    }
+
+    /** Adjusts the gRPC client's settings (kiam's keepalive flags). */
+    public Builder clientSettings(UnaryOperator<ClientSettings> tuning) {
+      this.clientTuning = java.util.Objects.requireNonNull(tuning, "tuning");
       return this;
     }
 

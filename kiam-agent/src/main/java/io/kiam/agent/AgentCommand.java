@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -112,7 +113,8 @@ public final class AgentCommand implements Callable<Integer> {
   Path ca;
 
   @Option(
-      names = "--allow-route-regexp",
+      names = {"--allow-route-regexp", "--whitelist-route-regexp"},
+      paramLabel = "REGEXP",
       description =
           "Metadata paths proxied to the real service, matched against the whole normalised"
               + " path, e.g. /latest/meta-data/placement/.* (default: none).")
@@ -174,8 +176,12 @@ public final class AgentCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}).")
   Duration imdsCheckInterval;
 
+  /** uswitch/kiam v4's flags, so kiam's DaemonSet starts unchanged. */
+  @Mixin KiamAgentFlags kiam = new KiamAgentFlags();
+
   /** The validated configuration these flags describe. */
   public AgentConfig config() {
+    kiam.refuseUnsafe();
     // not picocli's required=true: that would demand them of the subcommands too
     if (cert == null || key == null || ca == null) {
       throw new IllegalArgumentException("--cert, --key and --ca are required");
@@ -185,7 +191,7 @@ public final class AgentCommand implements Callable<Integer> {
         hostAddress(),
         hostInterfaces,
         iptables,
-        iptablesRemove,
+        iptablesRemove && !kiam.noIptablesRemove,
         serverAddress,
         serverTimeout,
         new TlsFiles(cert, key, ca),
@@ -212,13 +218,21 @@ public final class AgentCommand implements Callable<Integer> {
     AgentConfig config = config();
     ConnectionLimits limits = connectionLimits();
     config.tls().requireReadable();
+    kiam.warn();
     AccessLogQueue accessLog = AccessLogQueue.install(AccessLogQueue.DEFAULT_CAPACITY);
     Agent agent =
-        Agent.builder(config).accessLogDropped(accessLog::dropped).connectionLimits(limits).build();
+        builder(config).accessLogDropped(accessLog::dropped).connectionLimits(limits).build();
     agent.start();
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "kiam-agent-shutdown"));
     agent.awaitClosed();
     return 0;
+  }
+
+  /** The agent these flags describe, kiam's start-up wait and keepalive flags applied. */
+  Agent.Builder builder(AgentConfig config) {
+    Agent.Builder builder = Agent.builder(config).clientSettings(kiam.clientSettings());
+    kiam.startupWait().ifPresent(builder::startupWait);
+    return builder;
   }
 
   private Optional<InetAddress> hostAddress() {

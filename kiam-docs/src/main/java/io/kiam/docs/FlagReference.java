@@ -1,6 +1,7 @@
 package io.kiam.docs;
 
 import io.kiam.common.cli.DurationConverter;
+import io.kiam.common.compat.KiamFlag;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -61,6 +62,26 @@ public final class FlagReference {
       } finally {
         spec.interpolateVariables(true);
       }
+    }
+    return md.toString();
+  }
+
+  /**
+   * The Markdown table of uswitch/kiam v4's flags for one command and what kiam-java does with each
+   * (docs/migrating.md).
+   */
+  public static String kiamTable(List<KiamFlag> flags) {
+    StringBuilder md = new StringBuilder();
+    md.append("| kiam v4 flag | kiam-java | meaning |\n");
+    md.append("| --- | --- | --- |\n");
+    for (KiamFlag flag : flags) {
+      md.append("| `")
+          .append(flag.name())
+          .append("` | ")
+          .append(flag.fate().text())
+          .append(" | ")
+          .append(cell(flag.meaning()))
+          .append(" |\n");
     }
     return md.toString();
   }

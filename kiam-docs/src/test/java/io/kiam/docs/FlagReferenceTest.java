@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiam.agent.AgentCommand;
+import io.kiam.agent.KiamAgentFlags;
 import io.kiam.common.cli.KiamCli;
+import io.kiam.server.KiamHealthFlags;
+import io.kiam.server.KiamServerFlags;
 import io.kiam.server.ServerCommand;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,6 +58,54 @@ class FlagReferenceTest {
         "docs/operations.md's flag tables differ from the daemons' flags; regenerate with:\n  "
             + REGENERATE
             + "\n");
+  }
+
+  private static Map<String, String> kiamTables() {
+    Map<String, String> tables = new LinkedHashMap<>();
+    tables.put("kiam-server", FlagReference.kiamTable(KiamServerFlags.TABLE));
+    tables.put("kiam-agent", FlagReference.kiamTable(KiamAgentFlags.TABLE));
+    tables.put("kiam-health", FlagReference.kiamTable(KiamHealthFlags.TABLE));
+    return tables;
+  }
+
+  @Test
+  void migratingMdCarriesWhatBecomesOfEachKiamFlag() throws IOException {
+    Path doc = Repo.root().resolve("docs/migrating.md");
+    String current = Repo.read(doc);
+    String expected = MarkedSections.splice(current, kiamTables());
+    if (Boolean.getBoolean("kiam.docs.regenerate")) {
+      Files.writeString(doc, expected);
+      return;
+    }
+    assertEquals(
+        expected,
+        current,
+        "docs/migrating.md's kiam flag tables differ from the code; regenerate with:\n  "
+            + REGENERATE
+            + "\n");
+  }
+
+  @Test
+  void everyKiamFlagIsAcceptedByItsCommand() {
+    Map<String, CommandLine> commands = new LinkedHashMap<>();
+    commands.put("server", KiamCli.commandLine("kiam-server", new ServerCommand()));
+    commands.put("agent", KiamCli.commandLine("kiam-agent", new AgentCommand()));
+    commands.put(
+        "health",
+        KiamCli.commandLine("kiam-server", new ServerCommand()).getSubcommands().get("health"));
+    Map<String, java.util.List<io.kiam.common.compat.KiamFlag>> tables =
+        Map.of(
+            "server", KiamServerFlags.TABLE,
+            "agent", KiamAgentFlags.TABLE,
+            "health", KiamHealthFlags.TABLE);
+    commands.forEach(
+        (key, cli) -> {
+          for (var flag : tables.get(key)) {
+            assertTrue(
+                cli.getCommandSpec().findOption(flag.name()) != null,
+                key + " does not accept " + flag.name());
+          }
+        });
   }
 
   @Test

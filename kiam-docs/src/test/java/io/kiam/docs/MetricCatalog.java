@@ -36,6 +36,35 @@ final class MetricCatalog {
     return out;
   }
 
+  /**
+   * The families exported under uswitch/kiam's names (its docs/METRICS.md) for kiam's own dashboard
+   * and alerts; ours need not chart them a second time.
+   */
+  static final Set<String> KIAM_V4_NAMES =
+      Set.of(
+          "kiam_sts_cache_hit",
+          "kiam_sts_cache_miss",
+          "kiam_sts_issuing_errors",
+          "kiam_sts_assumerole_timing_milliseconds",
+          "kiam_sts_assumerole_current",
+          "kiam_k8s_dropped_pods",
+          "kiam_metadata_handler_latency_milliseconds",
+          "kiam_metadata_credential_fetch_errors",
+          "kiam_metadata_credential_encode_errors",
+          "kiam_metadata_find_role_errors",
+          "kiam_metadata_empty_role",
+          "kiam_metadata_success",
+          "kiam_metadata_responses",
+          "kiam_metadata_proxy_requests_blocked",
+          "grpc_server_handled",
+          "grpc_server_started",
+          "grpc_server_msg_received",
+          "grpc_server_msg_sent",
+          "grpc_client_handled",
+          "grpc_client_started",
+          "grpc_client_msg_received",
+          "grpc_client_msg_sent");
+
   /** Names the daemons' own code registers (kiam_...), found in their sources. */
   static Set<String> fromSources() {
     Set<String> out = new TreeSet<>();

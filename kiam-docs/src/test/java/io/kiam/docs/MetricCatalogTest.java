@@ -23,7 +23,7 @@ class MetricCatalogTest {
   void operationsMdDocumentsExactlyTheKiamMetricsTheCodeRegisters() {
     String doc = Repo.read(Repo.root().resolve("docs/operations.md"));
     Set<String> documented = new TreeSet<>();
-    Matcher m = Pattern.compile("`(kiam_[a-z0-9_]+)`").matcher(doc);
+    Matcher m = Pattern.compile("`((?:kiam|grpc_server|grpc_client)_[a-z0-9_]+)`").matcher(doc);
     while (m.find()) {
       documented.add(PromQlMetrics.family(m.group(1)));
     }

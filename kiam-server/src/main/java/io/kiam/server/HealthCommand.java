@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -67,6 +68,9 @@ public final class HealthCommand implements Callable<Integer> {
       description = "How long to wait for the answer (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
+  /** uswitch/kiam v4's health flags, so kiam's probes run unchanged. */
+  @Mixin KiamHealthFlags kiam = new KiamHealthFlags();
+
   @Override
   public Integer call() {
     if (timeout.isZero() || timeout.isNegative()) {
@@ -74,6 +78,7 @@ public final class HealthCommand implements Callable<Integer> {
     }
     // A probe prints one line; the libraries' start-up chatter would bury it.
     Logging.configure(LogFormat.TEXT, "warn");
+    kiam.warn();
     ReloadingTls tls = ReloadingTls.load(new TlsFiles(cert, key, ca));
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();

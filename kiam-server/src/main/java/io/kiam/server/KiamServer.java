@@ -26,6 +26,7 @@ import io.kiam.server.sts.CredentialUpdates;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.RoleUsage;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
@@ -37,6 +38,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -66,6 +68,7 @@ public final class KiamServer implements AutoCloseable {
   private final boolean recordEvents;
   private final String instance;
   private final AutoCloseable alsoClose;
+  private final ServerTuning tuning;
 
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
@@ -93,6 +96,7 @@ public final class KiamServer implements AutoCloseable {
     this.recordEvents = b.recordEvents;
     this.instance = b.instance;
     this.alsoClose = b.alsoClose;
+    this.tuning = b.tuning;
   }
 
   /** A builder for the given settings. */
@@ -145,7 +149,7 @@ public final class KiamServer implements AutoCloseable {
     }
 
     pods = new PodStore(executor);
-    namespaces = new NamespaceStore();
+    namespaces = new NamespaceStore(tuning.anchoredNamespaces());
     PodRoleRequests roleRequests = new PodRoleRequests(resolver, sessionNamer, config.session());
     usage = new RoleUsageTracker(roleRequests);
     CredentialsSource credentials = credentialsFactory.apply(usage);
@@ -218,7 +222,14 @@ public final class KiamServer implements AutoCloseable {
       started.push(healthOnly);
     }
     grpc =
-        new GrpcServer(config.bind(), tls.grpcServerContext(), service, health, metrics, executor);
+        new GrpcServer(
+            config.bind(),
+            tls.grpcServerContext(),
+            service,
+            health,
+            metrics,
+            executor,
+            tuning.grpc());
     grpc.start();
     started.push(() -> grpc.shutdown(config.shutdownGrace()));
     // Streams never end by themselves: end them first so shutdown need not wait out the grace.
@@ -238,6 +249,9 @@ public final class KiamServer implements AutoCloseable {
                   prefetcher.prefetchAll(pods.pods());
                   health.serving();
                 });
+    if (!tuning.resync().isZero()) {
+      started.push(resyncEvery(tuning.resync(), () -> prefetcher.prefetchAll(pods.pods())));
+    }
     synced.whenComplete(
         (ok, failure) -> {
           if (failure != null && closed.getCount() > 0 && !closing) {
@@ -334,6 +348,15 @@ public final class KiamServer implements AutoCloseable {
         "kiam_server_role_requests_in_use",
         "Distinct (role, session name, external id) requests that live pods map to",
         usage::distinctRequests);
+    // kiam's name (docs/METRICS.md): pods dropped from its full prefetch buffer. kiam-java has no
+    // such buffer, so it stays 0, and kiam's alerts on it keep a series to evaluate.
+    CounterWithCallback dropped =
+        CounterWithCallback.builder()
+            .name("kiam_k8s_dropped_pods_total")
+            .help("kiam's name: pods dropped because of a full buffer; always 0 (no buffer here)")
+            .callback(cb -> cb.call(0))
+            .register(registry);
+    started.push(() -> registry.unregister(dropped));
   }
 
   private void registerStalenessGauge() {
@@ -376,6 +399,33 @@ public final class KiamServer implements AutoCloseable {
     started.push(() -> registry.unregister(gauge));
   }
 
+  /** kiam's --sync: every period, every running pod's credentials are prefetched again. */
+  private AutoCloseable resyncEvery(Duration period, Runnable prefetchAll) {
+    ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "kiam-resync");
+              t.setDaemon(true);
+              return t;
+            });
+    long millis = period.toMillis();
+    timer.scheduleWithFixedDelay(
+        () -> {
+          if (!caches.synced()) {
+            return;
+          }
+          try {
+            prefetchAll.run();
+          } catch (RuntimeException e) {
+            log.warn("periodic prefetch failed; will retry at the next --sync period", e);
+          }
+        },
+        millis,
+        millis,
+        TimeUnit.MILLISECONDS);
+    return timer::shutdownNow;
+  }
+
   private static void shutdownExecutor(ExecutorService executor) throws InterruptedException {
     executor.shutdown();
     if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
@@ -396,6 +446,7 @@ public final class KiamServer implements AutoCloseable {
     private boolean recordEvents = true;
     private String instance = "kiam-server";
     private AutoCloseable alsoClose = () -> {};
+    private ServerTuning tuning = ServerTuning.defaults();
 
     private Builder(ServerConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -457,6 +508,12 @@ public final class KiamServer implements AutoCloseable {
     /** Something the server closes last, after the credentials source (main's STS gateway). */
     public Builder closeLast(AutoCloseable resource) {
       this.alsoClose = Objects.requireNonNull(resource, "resource");
+      return this;
+    }
+
+    /** kiam's connection, resync and namespace-matching settings (default: ours). */
+    public Builder tuning(ServerTuning tuning) {
+      this.tuning = Objects.requireNonNull(tuning, "tuning");
       return this;
     }
 

@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -200,6 +201,9 @@ public final class ServerCommand implements Callable<Integer> {
               + " kubelet's native gRPC probe (default: off).")
   InetSocketAddress healthListen;
 
+  /** uswitch/kiam v4's flags, so kiam's manifests start unchanged. */
+  @Mixin KiamServerFlags kiam = new KiamServerFlags();
+
   /** The settings the flags describe; IllegalArgumentException (exit 2) when they are bad. */
   ServerConfig config() {
     if (cert == null || key == null || ca == null) {
@@ -219,7 +223,7 @@ public final class ServerCommand implements Callable<Integer> {
         sessionRefresh != null ? sessionRefresh : ServerConfig.defaultRefresh(sessionDuration),
         podWait,
         Optional.ofNullable(prometheusListen),
-        logFormat,
+        kiam.jsonLog() ? LogFormat.JSON : logFormat,
         level,
         shutdownGrace,
         new CredentialCacheConfig.Pacing(stsRate, stsBurst),
@@ -227,11 +231,19 @@ public final class ServerCommand implements Callable<Integer> {
         Optional.ofNullable(healthListen));
   }
 
+  /** kiam's gRPC, resync and namespace-matching settings; IllegalArgumentException when bad. */
+  ServerTuning tuning() {
+    return kiam.tuning();
+  }
+
   @Override
   public Integer call() throws Exception {
     ServerConfig config = config();
+    ServerTuning tuning = tuning();
+    Optional<Integer> fetchers = kiam.fetchers();
     Logging.configure(config.logFormat(), config.level());
-    KiamServer server = production(config);
+    kiam.warn();
+    KiamServer server = production(config, tuning, fetchers);
     Thread hook = new Thread(server::close, "kiam-server-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
@@ -250,10 +262,18 @@ public final class ServerCommand implements Callable<Integer> {
    * credential cache, roles resolved against the base ARN.
    */
   static KiamServer production(ServerConfig config) {
-    CredentialCacheConfig cacheConfig =
+    return production(config, ServerTuning.defaults(), Optional.empty());
+  }
+
+  /** {@link #production(ServerConfig)} with kiam's tuning flags and --fetchers applied. */
+  static KiamServer production(
+      ServerConfig config, ServerTuning tuning, Optional<Integer> fetchers) {
+    CredentialCacheConfig sessions =
         CredentialCacheConfig.defaults()
             .withSession(config.sessionDuration(), config.sessionRefresh())
             .withPacing(config.stsPacing());
+    CredentialCacheConfig cacheConfig =
+        fetchers.map(sessions::withMaxConcurrentCalls).orElse(sessions);
     ArnResolver resolver = new DefaultArnResolver(baseArn(config));
     SessionNames sessionNames = new SessionNames(config.session());
     SdkStsGateway gateway =
@@ -270,6 +290,7 @@ public final class ServerCommand implements Callable<Integer> {
               (annotation, suffix) -> sessionNames.forPod(Optional.ofNullable(annotation)))
           .credentials(usage -> new CredentialCache(gateway, usage, cacheConfig))
           .instance(hostName())
+          .tuning(tuning)
           .closeLast(gateway)
           .build();
     } catch (RuntimeException e) {

@@ -14,6 +14,10 @@ public final class ClientMetrics {
 
   private final Counter errors;
   private final Histogram duration;
+  private final Counter kiamStarted;
+  private final Counter kiamHandled;
+  private final Counter kiamSent;
+  private final Counter kiamReceived;
 
   /** Registers the metrics in {@code registry} (a registry takes each name once). */
   public ClientMetrics(PrometheusRegistry registry) {
@@ -32,6 +36,47 @@ public final class ClientMetrics {
             .classicOnly()
             .classicUpperBounds(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.8, 1, 2.5)
             .register(registry);
+    // go-grpc-prometheus' client names, as kiam's agent exported them (kiam's docs/METRICS.md).
+    kiamStarted =
+        Counter.builder()
+            .name("grpc_client_started_total")
+            .help("Total number of RPCs started on the client.")
+            .labelNames("grpc_type", "grpc_service", "grpc_method")
+            .register(registry);
+    kiamHandled =
+        Counter.builder()
+            .name("grpc_client_handled_total")
+            .help("Total number of RPCs completed by the client, regardless of success or failure.")
+            .labelNames("grpc_type", "grpc_service", "grpc_method", "grpc_code")
+            .register(registry);
+    kiamSent =
+        Counter.builder()
+            .name("grpc_client_msg_sent_total")
+            .help("Total number of gRPC stream messages sent by the client.")
+            .labelNames("grpc_type", "grpc_service", "grpc_method")
+            .register(registry);
+    kiamReceived =
+        Counter.builder()
+            .name("grpc_client_msg_received_total")
+            .help("Total number of RPC stream messages received by the client.")
+            .labelNames("grpc_type", "grpc_service", "grpc_method")
+            .register(registry);
+  }
+
+  void started(String type, String service, String method) {
+    kiamStarted.labelValues(type, service, method).inc();
+  }
+
+  void sent(String type, String service, String method) {
+    kiamSent.labelValues(type, service, method).inc();
+  }
+
+  void received(String type, String service, String method) {
+    kiamReceived.labelValues(type, service, method).inc();
+  }
+
+  void handled(String type, String service, String method, String goCode) {
+    kiamHandled.labelValues(type, service, method, goCode).inc();
   }
 
   /** The instance in the default registry, which the /metrics endpoint serves; made once. */

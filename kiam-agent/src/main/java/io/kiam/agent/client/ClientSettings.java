@@ -131,6 +131,12 @@ public record ClientSettings(
     return maxAttempts > 1 ? callTimeout.dividedBy(2) : callTimeout;
   }
 
+  /** The same settings with other keepalive pings (kiam's --grpc-keepalive-* flags). */
+  public ClientSettings withKeepAlive(Duration time, Duration timeout) {
+    return new ClientSettings(
+        target, serverName, callTimeout, maxAttempts, time, timeout, resolveEvery, resolveMinGap);
+  }
+
   /** The name checked against the servers' certificates. */
   public String expectedServerName() {
     return serverName != null ? serverName : target.host();

@@ -74,7 +74,8 @@ public final class GrpcServerClient implements ServerClient {
             .keepAliveWithoutCalls(true)
             // Our callbacks only complete futures; running them on gRPC's event loop saves the
             // cached thread pool that otherwise grows to dozens of threads under load.
-            .directExecutor();
+            .directExecutor()
+            .intercept(new KiamClientMetricsInterceptor(metrics));
     if (settings.serverName() != null) {
       builder.overrideAuthority(settings.serverName() + ":" + settings.target().port());
     }

@@ -41,7 +41,14 @@ public final class AccessLog {
             .addKeyValue("http.path", entry.path())
             .addKeyValue("http.route", entry.route())
             .addKeyValue("http.status", status)
-            .addKeyValue("latency.ms", String.format(Locale.ROOT, "%.2f", nanos / 1e6));
+            .addKeyValue("latency.ms", String.format(Locale.ROOT, "%.2f", nanos / 1e6))
+            // kiam's own access-log keys (pkg/aws/metadata/log.go), for queries written for kiam;
+            // duration in milliseconds
+            .addKeyValue("addr", entry.ip())
+            .addKeyValue("method", entry.method())
+            .addKeyValue("path", entry.path())
+            .addKeyValue("status", status)
+            .addKeyValue("duration", Math.round(nanos / 1e3) / 1e3);
     PodRef pod = reply.pod();
     if (pod != null) {
       line = line.addKeyValue("pod.namespace", pod.namespace());

@@ -14,6 +14,13 @@ public final class AgentMetrics {
   private final Histogram latency;
   private final Counter blocked;
   private final Counter tokens;
+  private final Histogram kiamLatency;
+  private final Counter kiamResponses;
+  private final Counter kiamSuccess;
+  private final Counter kiamEmptyRole;
+  private final Counter kiamFindRoleErrors;
+  private final Counter kiamFetchErrors;
+  private final Counter kiamProxyBlocked;
 
   /** Registers the agent's metrics in {@code registry}. */
   public AgentMetrics(PrometheusRegistry registry) {
@@ -45,15 +52,76 @@ public final class AgentMetrics {
             .help("IMDSv2 session tokens issued")
             .withoutExemplars()
             .register(registry);
+    // uswitch/kiam's names (its docs/METRICS.md and pkg/aws/metadata/metrics.go), labelled by
+    // kiam's handler names (roleName, credentials, health), so its dashboards keep working.
+    kiamLatency =
+        Histogram.builder()
+            .name("kiam_metadata_handler_latency_milliseconds")
+            // kiam timed handlers with prometheus.NewTimer, which observes seconds whatever the
+            // name says; so do we, in kiam's buckets (1 ms doubling to about 4 s).
+            .help("kiam's name: handler timings (in seconds, as kiam's were)")
+            .labelNames("handler")
+            .classicOnly()
+            .classicExponentialUpperBounds(0.001, 2, 13)
+            .withoutExemplars()
+            .register(registry);
+    kiamResponses = kiamCounter(registry, "kiam_metadata_responses_total", "handler", "code");
+    kiamSuccess = kiamCounter(registry, "kiam_metadata_success_total", "handler");
+    kiamEmptyRole = kiamCounter(registry, "kiam_metadata_empty_role_total", "handler");
+    kiamFindRoleErrors = kiamCounter(registry, "kiam_metadata_find_role_errors_total", "handler");
+    kiamFetchErrors =
+        kiamCounter(registry, "kiam_metadata_credential_fetch_errors_total", "handler");
+    // Registered for kiam's dashboards; encoding credentials as JSON cannot fail here.
+    kiamCounter(registry, "kiam_metadata_credential_encode_errors_total", "handler");
+    kiamProxyBlocked = kiamCounter(registry, "kiam_metadata_proxy_requests_blocked_total");
+  }
+
+  private static Counter kiamCounter(PrometheusRegistry registry, String name, String... labels) {
+    return Counter.builder()
+        .name(name)
+        .help("kiam's name, as its docs/METRICS.md lists it")
+        .labelNames(labels)
+        .withoutExemplars()
+        .register(registry);
+  }
+
+  /** kiam's handler name for one of our route kinds, or null when kiam had no such handler. */
+  static String kiamHandler(String route) {
+    return switch (route) {
+      case "role_name", "role_name_extended" -> "roleName";
+      case "credentials", "credentials_extended" -> "credentials";
+      case "health" -> "health";
+      default -> null;
+    };
+  }
+
+  private void kiamAnswered(String route, int status, long nanos) {
+    String handler = kiamHandler(route);
+    if (handler == null) {
+      return;
+    }
+    kiamLatency.labelValues(handler).observe(nanos / 1e9);
+    kiamResponses.labelValues(handler, Integer.toString(status)).inc();
+    if (status == 200) {
+      kiamSuccess.labelValues(handler).inc();
+    } else if (status == 404 && handler.equals("roleName")) {
+      kiamEmptyRole.labelValues(handler).inc();
+    } else if (status >= 500 && handler.equals("roleName")) {
+      kiamFindRoleErrors.labelValues(handler).inc();
+    } else if (status >= 500 || status == 403) {
+      kiamFetchErrors.labelValues(handler).inc();
+    }
   }
 
   void answered(String route, int status, long nanos) {
     requests.labelValues(route, Integer.toString(status)).inc();
     latency.labelValues(route).observe(nanos / 1e9);
+    kiamAnswered(route, status, nanos);
   }
 
   void blocked() {
     blocked.inc();
+    kiamProxyBlocked.inc();
   }
 
   void tokenIssued() {

@@ -2,7 +2,6 @@ package io.kiam.common.logging;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
@@ -12,8 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Configures logback from the daemons' flags: one line per event on stderr, text or JSON, with the
- * SLF4J key-value pairs (pod.namespace, pod.name, ...) printed in both.
+ * Configures logback from the daemons' flags: one line per event on stderr, text or JSON (kiam's
+ * logrus shape, see {@link LogrusJsonEncoder}), with the SLF4J key-value pairs (pod.namespace,
+ * pod.name, ...) printed in both.
  */
 public final class Logging {
   /** Time, level, logger, message, then key=value pairs: greppable by an operator at 3 a.m. */
@@ -72,14 +72,8 @@ public final class Logging {
 
   private static Encoder<ILoggingEvent> encoder(LogFormat format, LoggerContext context) {
     if (format == LogFormat.JSON) {
-      JsonEncoder json = new JsonEncoder();
+      LogrusJsonEncoder json = new LogrusJsonEncoder();
       json.setContext(context);
-      json.setWithSequenceNumber(false);
-      json.setWithNanoseconds(false);
-      json.setWithContext(false);
-      json.setWithArguments(false);
-      json.setWithFormattedMessage(true);
-      json.setWithMessage(false);
       json.start();
       return json;
     }

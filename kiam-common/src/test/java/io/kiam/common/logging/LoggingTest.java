@@ -50,10 +50,9 @@ class LoggingTest {
     String out = logOneDecision(LogFormat.JSON);
     assertEquals(1, out.lines().count(), out);
     String line = out.strip();
-    assertTrue(line.startsWith("{") && line.endsWith("}"), line);
-    assertTrue(line.contains("\"pod.namespace\""), line);
-    assertTrue(line.contains("\"shop\""), line);
-    assertTrue(line.contains("credentials issued"), line);
+    assertTrue(line.startsWith("{\"time\":") && line.endsWith("}"), line);
+    assertTrue(line.contains("\"level\":\"info\",\"msg\":\"credentials issued\""), line);
+    assertTrue(line.contains("\"pod.namespace\":\"shop\""), line);
   }
 
   @Test

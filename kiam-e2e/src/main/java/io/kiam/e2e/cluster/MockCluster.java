@@ -30,6 +30,11 @@ public final class MockCluster implements AutoCloseable {
   public static final String PERMITTED_ANNOTATION = "iam.amazonaws.com/permitted";
   public static final String NODE_NAME = "kiam-e2e-node";
 
+  /** Where {@link #registerServer} puts the server's pod, as the chart would. */
+  public static final String SERVER_NAMESPACE = "kube-system";
+
+  public static final String SERVER_POD = "kiam-server";
+
   // held so the level survives: java.util.logging keeps loggers only weakly
   private static final java.util.logging.Logger MOCK_SERVER_LOG =
       java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
@@ -203,6 +208,40 @@ public final class MockCluster implements AutoCloseable {
               pod.getMetadata().setAnnotations(annotations);
               return pod;
             });
+  }
+
+  /**
+   * Registers the running kiam-server the way the chart deploys it: a pod in kube-system with the
+   * chart's labels whose container carries the server's flags, so {@code kiam-server explain} finds
+   * the server's settings here as it does in a cluster. The pod uses the host network, so the
+   * server never attributes a pod IP to it.
+   */
+  public Pod registerServer(java.util.List<String> serverArgs) {
+    client.pods().inNamespace(SERVER_NAMESPACE).withName(SERVER_POD).delete();
+    return client
+        .pods()
+        .inNamespace(SERVER_NAMESPACE)
+        .resource(
+            new io.fabric8.kubernetes.api.model.PodBuilder()
+                .withNewMetadata()
+                .withNamespace(SERVER_NAMESPACE)
+                .withName(SERVER_POD)
+                .addToLabels("app.kubernetes.io/name", "kiam")
+                .addToLabels("app.kubernetes.io/component", "server")
+                .endMetadata()
+                .withNewSpec()
+                .withHostNetwork(true)
+                .addNewContainer()
+                .withName("server")
+                .withImage("kiam-server")
+                .withArgs(serverArgs)
+                .endContainer()
+                .endSpec()
+                .withNewStatus()
+                .withPhase("Running")
+                .endStatus()
+                .build())
+        .create();
   }
 
   /** Deletes a pod and waits until the API server no longer lists it. */

@@ -180,18 +180,18 @@ public final class KiamNode implements AutoCloseable {
     env.put("AWS_EC2_METADATA_DISABLED", "true");
     env.putAll(sts.serverEnvironment());
     env.putAll(commands.serverEnvironment());
+    List<String> command = commands.server(index, serverTls, kubeconfig.toString(), sts);
     ManagedProcess server =
-        ManagedProcess.start(
-            serverName(index),
-            commands.server(index, serverTls, kubeconfig.toString(), sts),
-            env,
-            log(serverName(index)));
+        ManagedProcess.start(serverName(index), command, env, log(serverName(index)));
     if (index < servers.size()) {
       servers.set(index, server);
     } else {
       servers.add(server);
     }
     cleanup.push(server);
+    // As the chart deploys it: explain reads the server's flags from its pod.
+    int jar = command.indexOf("-jar");
+    cluster.registerServer(command.subList(jar + 2, command.size()));
   }
 
   /** The name of server number index (0-based): kiam-server alone, or kiam-server-1, -2, ... */

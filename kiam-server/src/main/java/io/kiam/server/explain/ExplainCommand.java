@@ -142,13 +142,19 @@ public final class ExplainCommand implements Callable<Integer> {
     Logging.configure(LogFormat.TEXT, "warn");
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    ArnResolver resolver = resolver();
-    PodRoleRequests requests =
-        new PodRoleRequests(resolver, ExplainDefaults.SESSION_NAMER, session);
 
     Pod found;
     Namespace ns;
+    Optional<ServerSettingsFinder.Found> discovered = Optional.empty();
+    String settingsNote = null;
     try (KubernetesClient client = kubernetes()) {
+      if (roleBaseArn == null && !roleBaseArnAutodetect) {
+        try {
+          discovered = ServerSettingsFinder.find(client);
+        } catch (KubernetesClientException e) {
+          settingsNote = "cannot list kiam-server pods to read their flags: " + describe(e);
+        }
+      }
       found = client.pods().inNamespace(namespace).withName(pod).get();
       ns = found == null ? null : client.namespaces().withName(namespace).get();
     } catch (KubernetesClientException e) {
@@ -156,6 +162,14 @@ public final class ExplainCommand implements Callable<Integer> {
       err.flush();
       return ExitCode.ERROR.code();
     }
+    settings(out, discovered, settingsNote);
+    ArnResolver resolver = resolver(discovered);
+    String suffix =
+        discovered.flatMap(ServerSettingsFinder.Found::session).isPresent()
+                && !spec.commandLine().getParseResult().hasMatchedOption("--session")
+            ? discovered.get().session().get()
+            : session;
+    PodRoleRequests requests = new PodRoleRequests(resolver, ExplainDefaults.SESSION_NAMER, suffix);
     if (found == null) {
       out.println("pod " + namespace + "/" + pod + " not found");
       out.println("exit code: " + ExitCode.POD_NOT_FOUND.code());
@@ -166,7 +180,9 @@ public final class ExplainCommand implements Callable<Integer> {
     Duration duration =
         sessionDuration == null ? ExplainDefaults.SESSION_DURATION : sessionDuration;
     try (StsGatewayFactory.OpenGateway gateway = checkSts ? gateways.create(stsSettings()) : null) {
-      Explainer explainer = new Explainer(requests, Optional.ofNullable(gateway), duration);
+      boolean anchored = discovered.map(f -> !f.unanchored()).orElse(true);
+      Explainer explainer =
+          new Explainer(requests, Optional.ofNullable(gateway), duration, anchored);
       Explanation explanation = explainer.explain(found, ns);
       ExplanationPrinter.print(explanation, out);
       return explanation.exitCode().code();
@@ -187,14 +203,46 @@ public final class ExplainCommand implements Callable<Integer> {
     }
   }
 
-  private ArnResolver resolver() {
+  private ArnResolver resolver(Optional<ServerSettingsFinder.Found> discovered) {
     if (roleBaseArn != null) {
       return new DefaultArnResolver(roleBaseArn);
     }
     if (roleBaseArnAutodetect) {
       return new DefaultArnResolver(baseArnDetector.detect());
     }
+    if (discovered.flatMap(ServerSettingsFinder.Found::roleBaseArn).isPresent()) {
+      return new DefaultArnResolver(discovered.get().roleBaseArn().get());
+    }
     return new FullArnResolver();
+  }
+
+  /** Says where the server's settings came from, so nobody has to guess them. */
+  private void settings(
+      PrintWriter out, Optional<ServerSettingsFinder.Found> discovered, String note) {
+    String text;
+    if (roleBaseArn != null) {
+      text = "--role-base-arn=" + roleBaseArn + " from the command line";
+    } else if (roleBaseArnAutodetect) {
+      text = "--role-base-arn-autodetect from the command line (this machine's instance profile)";
+    } else if (discovered.isPresent()) {
+      ServerSettingsFinder.Found f = discovered.get();
+      text =
+          f.roleBaseArn().map(a -> "--role-base-arn=" + a).orElse("--role-base-arn-autodetect")
+              + f.session().map(x -> " --session=" + x).orElse("")
+              + (f.unanchored() ? " --disable-strict-namespace-regexp" : "")
+              + " from "
+              + f.source();
+      if (f.roleBaseArn().isEmpty()) {
+        text +=
+            "; the server detects its base ARN on its node, so only full role ARNs resolve here"
+                + " (pass --role-base-arn)";
+      }
+    } else {
+      text =
+          (note != null ? note : "no running kiam-server pod found")
+              + "; only full role ARNs resolve (pass --role-base-arn)";
+    }
+    out.printf("%-16s %s%n", "settings:", text);
   }
 
   private StsSettings stsSettings() {

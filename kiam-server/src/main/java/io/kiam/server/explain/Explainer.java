@@ -29,11 +29,25 @@ public final class Explainer {
   private final PodRoleRequests requests;
   private final Optional<StsGateway> sts;
   private final Duration sessionDuration;
+  private final boolean anchored;
 
   /**
    * @param sts the gateway to try the AssumeRole with, or empty to decide by policy only
    */
   public Explainer(PodRoleRequests requests, Optional<StsGateway> sts, Duration sessionDuration) {
+    this(requests, sts, sessionDuration, true);
+  }
+
+  /**
+   * @param anchored false to match namespace expressions anywhere in the role, as a server run with
+   *     --disable-strict-namespace-regexp does
+   */
+  public Explainer(
+      PodRoleRequests requests,
+      Optional<StsGateway> sts,
+      Duration sessionDuration,
+      boolean anchored) {
+    this.anchored = anchored;
     this.requests = Objects.requireNonNull(requests, "requests");
     this.sts = Objects.requireNonNull(sts, "sts");
     this.sessionDuration = Objects.requireNonNull(sessionDuration, "sessionDuration");
@@ -44,7 +58,7 @@ public final class Explainer {
     PodInfo info = new PodConverter().toInfo(pod);
     Optional<NamespaceInfo> ns = Optional.empty();
     if (namespace != null) {
-      NamespaceStore store = new NamespaceStore();
+      NamespaceStore store = new NamespaceStore(anchored);
       store.put(store.getKey(namespace), namespace);
       ns = store.findNamespace(info.namespace());
     }

@@ -18,6 +18,8 @@ public final class ExplanationPrinter {
     line(out, "pod", pod.qualifiedName() + " (" + pod.phase().apiName() + ips(pod) + ")");
     line(out, "namespace", namespace(e));
     line(out, "role annotation", pod.hasRole() ? pod.role() : "(none)");
+    line(out, "ns permits", permits(e));
+    line(out, "role resolves", resolves(e));
     line(out, "decision", e.decision().outcome());
     line(out, "reason", e.decision().explanation());
     if (e.decision() instanceof Decision.Allowed allowed) {
@@ -53,6 +55,41 @@ public final class ExplanationPrinter {
           "sts",
           "failed (" + failed.errorCode().orElse(failed.kind().name()) + "): " + failed.message());
     }
+  }
+
+  /** Whether the namespace permits the role, apart from whether the role resolves to an ARN. */
+  private static String permits(Explanation e) {
+    PodInfo pod = e.pod();
+    if (!pod.hasRole()) {
+      return "(no role asked for)";
+    }
+    if (e.namespace().isEmpty()) {
+      return "no: the namespace is not known";
+    }
+    NamespaceInfo ns = e.namespace().get();
+    if (ns.permitted() == null) {
+      return "no: the namespace has no " + KiamAnnotations.PERMITTED + " annotation";
+    }
+    if (ns.patternError() != null) {
+      return "no: the expression is invalid (" + ns.patternError() + ")";
+    }
+    String role = pod.role().trim();
+    boolean byArn =
+        e.decision() instanceof Decision.Allowed allowed && ns.permits(allowed.roleArn());
+    if (ns.permits(role) || byArn) {
+      return "yes: '" + ns.permitted() + "' matches '" + role + "'" + (byArn ? " (its ARN)" : "");
+    }
+    return "no: '" + ns.permitted() + "' does not match '" + role + "'";
+  }
+
+  private static String resolves(Explanation e) {
+    if (e.decision() instanceof Decision.Allowed allowed) {
+      return "yes: " + allowed.roleArn();
+    }
+    if (e.decision() instanceof Decision.NoRole && e.pod().hasRole()) {
+      return "no: " + e.decision().explanation();
+    }
+    return "(not checked: the policy refused first)";
   }
 
   private static String ips(PodInfo pod) {

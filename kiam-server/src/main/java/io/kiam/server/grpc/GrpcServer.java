@@ -18,12 +18,6 @@ import java.util.concurrent.TimeUnit;
  * agents once stuck to servers that had long gone).
  */
 public final class GrpcServer implements AutoCloseable {
-  /** Connections live this long, so a rotated server set is picked up within minutes. */
-  static final Duration MAX_CONNECTION_AGE = Duration.ofMinutes(5);
-
-  /** In-flight calls on an aged connection get this long to finish. */
-  static final Duration MAX_CONNECTION_AGE_GRACE = Duration.ofSeconds(30);
-
   /** The most often a client may ping: below grpc-java's own client floor of 10 s. */
   static final Duration PERMIT_KEEPALIVE_TIME = Duration.ofSeconds(5);
 
@@ -36,9 +30,20 @@ public final class GrpcServer implements AutoCloseable {
       ServerHealth health,
       GrpcMetrics metrics,
       Executor executor) {
+    this(bind, serverTls, service, health, metrics, executor, GrpcServerSettings.defaults());
+  }
+
+  public GrpcServer(
+      InetSocketAddress bind,
+      SslContext serverTls,
+      KiamGrpcService service,
+      ServerHealth health,
+      GrpcMetrics metrics,
+      Executor executor,
+      GrpcServerSettings settings) {
     InetSocketAddress address =
         bind.isUnresolved() ? new InetSocketAddress(bind.getHostString(), bind.getPort()) : bind;
-    this.server =
+    NettyServerBuilder builder =
         NettyServerBuilder.forAddress(address)
             .sslContext(serverTls)
             .executor(executor)
@@ -46,12 +51,18 @@ public final class GrpcServer implements AutoCloseable {
             .addService(health.service())
             .permitKeepAliveTime(PERMIT_KEEPALIVE_TIME.toSeconds(), TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
-            .keepAliveTime(30, TimeUnit.SECONDS)
-            .keepAliveTimeout(10, TimeUnit.SECONDS)
-            .maxConnectionAge(MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
-            .maxConnectionAgeGrace(MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
-            .maxInboundMessageSize(64 * 1024)
-            .build();
+            .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .maxConnectionAgeGrace(
+                settings.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS)
+            .maxInboundMessageSize(64 * 1024);
+    settings
+        .maxConnectionAge()
+        .ifPresent(age -> builder.maxConnectionAge(age.toMillis(), TimeUnit.MILLISECONDS));
+    settings
+        .maxConnectionIdle()
+        .ifPresent(idle -> builder.maxConnectionIdle(idle.toMillis(), TimeUnit.MILLISECONDS));
+    this.server = builder.build();
   }
 
   /** Binds and starts serving; fails with the address when the port is taken. */

@@ -39,6 +39,23 @@ public record NamespaceInfo(
   }
 
   /**
+   * The same permission matched anywhere in the role, as kiam did with {@code
+   * --disable-strict-namespace-regexp}: "shop" then permits "shop-admin" and "workshop".
+   */
+  public NamespaceInfo unanchored() {
+    if (pattern == null) {
+      return this;
+    }
+    // The expression compiled alone above, so wrapping it in a group keeps its meaning.
+    return new NamespaceInfo(
+        name,
+        permitted,
+        Pattern.compile("(?s:.*?)(?:" + permitted + ")(?s:.*)"),
+        null,
+        resourceVersion);
+  }
+
+  /**
    * Whether the whole of {@code text} matches the expression (anchored: "shop" never permits
    * "shop-admin").
    */

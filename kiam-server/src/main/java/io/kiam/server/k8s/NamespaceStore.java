@@ -19,6 +19,20 @@ import java.util.stream.Stream;
 public final class NamespaceStore implements ItemStore<Namespace>, NamespaceFinder {
   private final ConcurrentHashMap<String, NamespaceInfo> byName = new ConcurrentHashMap<>();
   private final List<Consumer<NamespaceInfo>> listeners = new CopyOnWriteArrayList<>();
+  private final boolean anchored;
+
+  /** A store whose expressions must match the whole role (the default, as kiam v4's). */
+  public NamespaceStore() {
+    this(true);
+  }
+
+  /**
+   * @param anchored false matches expressions anywhere in the role, as kiam's {@code
+   *     --disable-strict-namespace-regexp} did
+   */
+  public NamespaceStore(boolean anchored) {
+    this.anchored = anchored;
+  }
 
   /**
    * Tells {@code listener} (on the informer's thread; it must not block) about every namespace that
@@ -55,7 +69,9 @@ public final class NamespaceStore implements ItemStore<Namespace>, NamespaceFind
               before.patternError(),
               meta.getResourceVersion());
     } else {
-      info = NamespaceInfo.of(meta.getName(), permitted, meta.getResourceVersion());
+      NamespaceInfo compiled =
+          NamespaceInfo.of(meta.getName(), permitted, meta.getResourceVersion());
+      info = anchored ? compiled : compiled.unanchored();
     }
     NamespaceInfo previous = byName.put(key, info);
     if (previous == null || !java.util.Objects.equals(previous.permitted(), permitted)) {

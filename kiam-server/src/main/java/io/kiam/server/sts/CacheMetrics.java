@@ -3,6 +3,7 @@ package io.kiam.server.sts;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 
@@ -83,12 +84,62 @@ final class CacheMetrics {
   static final CounterDataPoint STALE = CACHE_REQUESTS.labelValues("stale");
   static final CounterDataPoint REMEMBERED = CACHE_REQUESTS.labelValues("remembered");
 
+  // uswitch/kiam's names (its docs/METRICS.md), beside ours, so kiam's dashboards and alerts keep
+  // working. Hits and misses are read from our counters; the rest are observed with ours.
+  static final CounterWithCallback KIAM_CACHE_HIT =
+      CounterWithCallback.builder()
+          .name("kiam_sts_cache_hit_total")
+          .help("kiam's name: credential requests answered from the cache")
+          .callback(cb -> cb.call(HIT.get()))
+          .register();
+
+  static final CounterWithCallback KIAM_CACHE_MISS =
+      CounterWithCallback.builder()
+          .name("kiam_sts_cache_miss_total")
+          .help("kiam's name: credential requests that waited for STS")
+          .callback(cb -> cb.call(MISS.get()))
+          .register();
+
+  static final Counter KIAM_ISSUING_ERRORS =
+      Counter.builder()
+          .name("kiam_sts_issuing_errors_total")
+          .help("kiam's name: STS AssumeRole calls that failed")
+          .withoutExemplars()
+          .register();
+
+  static final Histogram KIAM_ASSUMEROLE_TIMING =
+      Histogram.builder()
+          .name("kiam_sts_assumerole_timing_milliseconds")
+          // kiam timed it with prometheus.NewTimer, which observes seconds whatever the name says;
+          // so do we, in kiam's buckets (1 ms doubling to about 4 s), so its queries read alike.
+          .help("kiam's name: time an STS AssumeRole call took (in seconds, as kiam's was)")
+          .classicOnly()
+          .classicExponentialUpperBounds(0.001, 2, 13)
+          .withoutExemplars()
+          .register();
+
+  static final Gauge KIAM_ASSUMEROLE_CURRENT =
+      Gauge.builder()
+          .name("kiam_sts_assumerole_current")
+          .help("kiam's name: STS AssumeRole calls executing now")
+          .register();
+
   private CacheMetrics() {}
+
+  /** Notes an STS call starting; {@link #stsCall} notes its end. */
+  static void stsCallStarted() {
+    KIAM_ASSUMEROLE_CURRENT.inc();
+  }
 
   /** Counts one finished STS call. */
   static void stsCall(String outcome, long nanos) {
     STS_CALLS.labelValues(outcome).inc();
     STS_LATENCY.observe(nanos / 1e9);
+    KIAM_ASSUMEROLE_CURRENT.dec();
+    KIAM_ASSUMEROLE_TIMING.observe(nanos / 1e9);
+    if (!"success".equals(outcome)) {
+      KIAM_ISSUING_ERRORS.inc();
+    }
   }
 
   /** Records how long a call waited in the STS queue. */

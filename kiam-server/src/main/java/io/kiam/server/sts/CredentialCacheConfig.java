@@ -234,6 +234,21 @@ public record CredentialCacheConfig(
         fraction);
   }
 
+  /** The same settings with at most {@code calls} STS calls in flight (kiam's --fetchers). */
+  public CredentialCacheConfig withMaxConcurrentCalls(int calls) {
+    return new CredentialCacheConfig(
+        sessionDuration,
+        minimumRemaining,
+        refreshAhead,
+        calls,
+        maxAttempts,
+        backoffBase,
+        backoffCap,
+        accessDeniedMemory,
+        staleWait,
+        clock);
+  }
+
   /** The same settings judged by another clock (tests move time by hand). */
   public CredentialCacheConfig withClock(Clock clock) {
     return new CredentialCacheConfig(

@@ -110,6 +110,7 @@ final class StsCalls implements AutoCloseable {
     }
     long start = System.nanoTime();
     IssuedCredentials issued;
+    CacheMetrics.stsCallStarted();
     try {
       issued = gateway.assumeRole(request, config.sessionDuration());
     } catch (StsFailure failure) {

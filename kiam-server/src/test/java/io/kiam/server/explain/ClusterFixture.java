@@ -86,6 +86,33 @@ final class ClusterFixture implements AutoCloseable {
         .create();
   }
 
+  /** A running pod with these labels whose one container runs with {@code args}. */
+  void labelledPod(
+      String namespace, String name, Map<String, String> labels, java.util.List<String> args) {
+    client
+        .pods()
+        .inNamespace(namespace)
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withNamespace(namespace)
+                .withName(name)
+                .withLabels(labels)
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("server")
+                .withImage("kiam-server")
+                .withArgs(args)
+                .endContainer()
+                .endSpec()
+                .withNewStatus()
+                .withPhase("Running")
+                .endStatus()
+                .build())
+        .create();
+  }
+
   /** A kubeconfig as kubectl would write it, for the real --kubeconfig code path. */
   Path writeKubeconfig(Path dir) {
     String text =
