@@ -210,18 +210,14 @@ class CredentialCacheTest {
     assertNull(changes.poll(), "a cache hit changes nothing");
 
     clock.advance(Duration.ofMinutes(25).plusSeconds(1));
+    // This request starts the refresh in the background; the STS call may finish before the test
+    // could look at it, so the listener's call is what the test waits for.
     cache.credentials(APP).join();
-    CompletableFuture<IssuedCredentials> refresh = cache.pending(APP);
-    assertNotNull(refresh);
-    refresh.get(5, TimeUnit.SECONDS);
     assertEquals(APP, changes.poll(5, TimeUnit.SECONDS), "refreshed");
 
     sts.failAlways(ScriptedGateway.denied());
     clock.advance(Duration.ofMinutes(26));
     cache.credentials(APP).join();
-    CompletableFuture<IssuedCredentials> refused = cache.pending(APP);
-    assertNotNull(refused);
-    assertThrows(ExecutionException.class, () -> refused.get(5, TimeUnit.SECONDS));
     assertEquals(APP, changes.poll(5, TimeUnit.SECONDS), "dropped after AccessDenied");
   }
 
