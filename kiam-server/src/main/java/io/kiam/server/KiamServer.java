@@ -295,9 +295,19 @@ public final class KiamServer implements AutoCloseable {
     return pods;
   }
 
+  /** The namespace permissions, for diagnostics and tests. */
+  public synchronized NamespaceStore namespaces() {
+    return namespaces;
+  }
+
   /** Which role requests live pods map to (what the credential cache refreshes). */
   public synchronized RoleUsage roleUsage() {
     return usage;
+  }
+
+  /** Whether close() has been called: its watches are closed or closing. */
+  public boolean isClosing() {
+    return closing;
   }
 
   /** Blocks until close() has finished (main waits here after start). */
