@@ -246,7 +246,9 @@ public record CredentialCacheConfig(
         backoffCap,
         accessDeniedMemory,
         staleWait,
-        clock);
+        clock,
+        pacing,
+        refreshJitter);
   }
 
   /** The same settings judged by another clock (tests move time by hand). */

@@ -64,4 +64,18 @@ class CredentialCacheConfigTest {
     assertTrue(high.delay(3).compareTo(Duration.ofMillis(399)) > 0);
     assertTrue(high.delay(30).compareTo(Duration.ofSeconds(1)) <= 0);
   }
+
+  @Test
+  void kiamsFetchersKeepTheStsRateLimitAndJitter() {
+    CredentialCacheConfig.Pacing pacing = new CredentialCacheConfig.Pacing(7, 9);
+    CredentialCacheConfig config =
+        CredentialCacheConfig.defaults()
+            .withPacing(pacing)
+            .withRefreshJitter(0)
+            .withMaxConcurrentCalls(3);
+
+    assertEquals(3, config.maxConcurrentCalls());
+    assertEquals(pacing, config.pacing());
+    assertEquals(0, config.refreshJitter());
+  }
 }
