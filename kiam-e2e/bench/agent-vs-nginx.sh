@@ -8,11 +8,21 @@
 # agent for .../security-credentials/ROLE; then the same wrk asks nginx, started in the node namespace on
 # the node IP, for a file holding the agent's answer. Agent, nginx, agent, nginx; then both and the ratio.
 # Installs wrk and nginx-light (apt-get) when missing, without starting nginx's own service.
+#
+# A node started with KIAM_LOCAL_PREFIX (and KIAM_LOCAL_STATE) is measured with the same variables:
+#   sudo KIAM_LOCAL_PREFIX=kjlq7 ./kiam-local up && sudo KIAM_LOCAL_PREFIX=kjlq7 kiam-e2e/bench/agent-vs-nginx.sh
+# CONNECTIONS=N changes wrk's -c (default 64).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-STATUS="$ROOT/.kiam-local/status.json"
-PREFIX=kjl
+PREFIX="${KIAM_LOCAL_PREFIX:-kjl}"
+if [ "$PREFIX" = kjl ]; then
+  STATE="${KIAM_LOCAL_STATE:-$ROOT/.kiam-local}"
+else
+  STATE="${KIAM_LOCAL_STATE:-$ROOT/.kiam-local-$PREFIX}"
+fi
+STATUS="$STATE/status.json"
+CONNECTIONS="${CONNECTIONS:-64}"
 POD="${1:-user-checkout-server}"
 DURATION="${2:-10s}"
 NGINX_PORT=8099
@@ -103,7 +113,7 @@ AGENT_PID="$(agent_pid)"
 # wrk's "Requests/sec" and the 99% line of --latency.
 run() {
   local url="$1" out
-  out="$(ip netns exec "$POD_NS" wrk -t1 -c64 -d"$DURATION" --latency "$url")"
+  out="$(ip netns exec "$POD_NS" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$url")"
   local rps p50 p99 errors
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
@@ -112,7 +122,8 @@ run() {
   echo "$rps $p50 $p99 ${errors:-none}"
 }
 
-echo "pod $POD, role $ROLE, node $NODE_IP; wrk -t1 -c64 -d$DURATION on $PATH_CREDS"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "pod $POD, role $ROLE, node $NODE_IP; wrk -t1 -c$CONNECTIONS -d$DURATION on $PATH_CREDS"
 declare -a AGENT NGINX
 for round in 1 2; do
   a="$(run "http://169.254.169.254$PATH_CREDS")"
@@ -133,3 +144,4 @@ n = [float(x) for x in sys.argv[3:5]]
 print("agent/nginx: round 1 %.2fx, round 2 %.2fx, mean %.2fx"
       % (a[0] / n[0], a[1] / n[1], sum(a) / sum(n)))
 PY
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
