@@ -37,6 +37,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -167,6 +168,19 @@ public final class Agent implements AutoCloseable {
         .name("kiam_agent_node_pods")
         .help("Pod IPs of this node the agent holds in memory from the node stream")
         .callback(cb -> cb.call(node.known()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("kiam_agent_pod_lookups_total")
+        .help(
+            "Role and credential look-ups by where the answer came from: memory (no server call),"
+                + " cold (one call for an IP memory does not know), unary (the per-request calls)")
+        .labelNames("source")
+        .callback(
+            cb -> {
+              for (NodeAwareClient.Source source : NodeAwareClient.Source.values()) {
+                cb.call(node.lookups(source), source.name().toLowerCase(Locale.ROOT));
+              }
+            })
         .register(registry);
     return node;
   }

@@ -140,8 +140,8 @@ public final class AgentCommand implements Callable<Integer> {
       names = "--max-connections-per-ip",
       defaultValue = "" + ConnectionLimits.DEFAULT_PER_SOURCE,
       description =
-          "Open connections one source IP may hold; past it the source's longest idle one is"
-              + " closed, or the new one if all are busy (default: ${DEFAULT-VALUE}).")
+          "Open connections one source IP may hold; past it the source's new connection is"
+              + " closed at once, its open ones are kept (default: ${DEFAULT-VALUE}).")
   int maxConnectionsPerIp;
 
   @Option(
