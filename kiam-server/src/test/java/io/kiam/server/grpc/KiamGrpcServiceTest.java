@@ -182,6 +182,31 @@ class KiamGrpcServiceTest {
   }
 
   @Test
+  void aCallStillWaitingOnStsIsAnsweredBeforeItsDeadlineNamingSts() {
+    put(running("shop", "patient", "10.2.0.40", "shop-patient"));
+    credentials.delayAnswers(Duration.ofHours(1)); // STS never answers within the call
+    try {
+      StatusRuntimeException failure =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  KiamServiceGrpc.newBlockingStub(channel)
+                      .withDeadlineAfter(4, TimeUnit.SECONDS)
+                      .getPodCredentials(credentialsRequest("10.2.0.40", "shop-patient")));
+
+      // not DEADLINE_EXCEEDED ("no server answered"): the server answered, and says it is STS
+      assertEquals(Status.Code.UNAVAILABLE, failure.getStatus().getCode(), failure::toString);
+      assertTrue(failure.getStatus().getDescription().contains("STS"), failure::toString);
+      assertEquals(
+          StsPending.STS_PENDING,
+          failure.getTrailers().get(StsPending.REASON),
+          "the trailer the agent tells STS from an unreachable server by");
+    } finally {
+      credentials.delayAnswers(Duration.ZERO);
+    }
+  }
+
+  @Test
   void returnsNotFoundWhenNoPodHasTheIp() {
     Status status =
         failure(() -> stub.getPodCredentials(credentialsRequest("10.2.0.99", "shop-web")));
