@@ -7,7 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-/** Reads one unlabelled sample from a daemon's /metrics, as Prometheus would scrape it. */
+/** Reads samples from a daemon's /metrics, as Prometheus would scrape it. */
 final class Scrape {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -16,6 +16,18 @@ final class Scrape {
 
   /** The sample's value, or NaN when the daemon does not answer or has no such sample. */
   static double value(String hostPort, String metric) {
+    return sum(hostPort, metric + " ");
+  }
+
+  /**
+   * The sum of the metric's samples whose labels hold the fragment (e.g. {@code
+   * grpc_method="WatchNode"}), or NaN when the daemon does not answer or has none.
+   */
+  static double value(String hostPort, String metric, String labelFragment) {
+    return sum(hostPort, metric + "{", labelFragment);
+  }
+
+  private static double sum(String hostPort, String start, String... fragments) {
     try {
       String text =
           HTTP.send(
@@ -24,12 +36,14 @@ final class Scrape {
                       .build(),
                   HttpResponse.BodyHandlers.ofString())
               .body();
+      double sum = Double.NaN;
       for (String line : text.split("\n")) {
-        if (line.startsWith(metric + " ")) {
-          return Double.parseDouble(line.substring(metric.length() + 1).strip());
+        if (line.startsWith(start) && java.util.Arrays.stream(fragments).allMatch(line::contains)) {
+          double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).strip());
+          sum = Double.isNaN(sum) ? value : sum + value;
         }
       }
-      return Double.NaN;
+      return sum;
     } catch (IOException | NumberFormatException e) {
       return Double.NaN;
     } catch (InterruptedException e) {

@@ -49,6 +49,9 @@ class ServerFailoverIT {
 
   private static final long PAUSE_MILLIS = 20;
 
+  /** A server cut off earlier, whose count of streams may still hold the one the agent left. */
+  private static int suspect = -1;
+
   private static KiamNode node;
   private static PodChecks checks;
   private static NodePod steady;
@@ -72,7 +75,7 @@ class ServerFailoverIT {
       node.awaitServer(i);
     }
     checks.awaitRole(steady, "team-steady", SETTLE);
-    awaitStreamOn(-1);
+    awaitStreamOnOne();
   }
 
   @Test
@@ -152,17 +155,23 @@ class ServerFailoverIT {
   @Test
   @Order(2)
   void aBlackholedServerCostsNoFailedRequest() {
-    int holder = awaitStreamOn(-1);
+    int holder = awaitStreamOnOne();
     int other = 1 - holder;
+    double before = watchNodeCalls(other);
     List<PodLoop.Round> known;
     List<PodLoop.Round> fresh;
     try (PodLoop steadyLoop = PodLoop.start(node, steady, PAUSE_MILLIS)) {
       steadyLoop.await("answers before the fault", 10, PodLoop.Round::served, SETTLE);
       node.network().dropTraffic(node.serverAddress(holder), true);
-      // a pod that starts while the server is cut off: cold path or stream, never a failure
+      suspect = holder;
+      // the stream goes silent, the agent leaves it after three heartbeats and subscribes again
+      awaitNewStreamOn(other, before);
+      // A pod that starts while the server is still cut off (and still READY to gRPC, no reset
+      // having come): its cold call may meet the silent server first, then its next attempt the
+      // other. Before this point the agent's own resubscriptions share round robin's turn with
+      // the cold call, and both attempts can land on the silent server (see the note of issue 10).
       NodePod newcomer = node.addPod(PodSpec.of("team", "fresh", "team-fresh"));
       try (PodLoop freshLoop = PodLoop.start(node, newcomer, PAUSE_MILLIS)) {
-        awaitStreamOn(other);
         steadyLoop.await("answers after the fault", ROUNDS_AFTER, r -> true, SETTLE);
         freshLoop.await("the new pod's answers", ROUNDS_AFTER, r -> true, SETTLE);
         fresh = freshLoop.stop();
@@ -180,8 +189,9 @@ class ServerFailoverIT {
   @Test
   @Order(3)
   void aServerKilledWithSigkillCostsNoFailedRequest() {
-    int holder = awaitStreamOn(-1);
+    int holder = awaitStreamOnOne();
     int other = 1 - holder;
+    double before = watchNodeCalls(other);
     List<PodLoop.Round> known;
     List<PodLoop.Round> fresh;
     try (PodLoop steadyLoop = PodLoop.start(node, steady, PAUSE_MILLIS)) {
@@ -189,7 +199,7 @@ class ServerFailoverIT {
       node.servers().get(holder).kill();
       NodePod newcomer = node.addPod(PodSpec.of("team", "fresh", "team-fresh"));
       try (PodLoop freshLoop = PodLoop.start(node, newcomer, PAUSE_MILLIS)) {
-        awaitStreamOn(other);
+        awaitNewStreamOn(other, before);
         steadyLoop.await("answers after the fault", ROUNDS_AFTER, r -> true, SETTLE);
         freshLoop.await("the new pod's answers", ROUNDS_AFTER, r -> true, SETTLE);
         fresh = freshLoop.stop();
@@ -203,32 +213,50 @@ class ServerFailoverIT {
   }
 
   /**
-   * Waits until the agent says its stream is live and the stream is on the given server (its
-   * kiam_server_node_streams is 1), or for -1 on exactly one of the two; returns the holder. A
-   * server cut off from the node may still count the stream the agent has left, so for a given
-   * server only that server's count is read.
+   * Waits until the agent's stream is live on exactly one server and returns it. A server that was
+   * cut off may still count the stream the agent left there (the agent's reset was dropped with the
+   * rest, and TCP delivers it only at its next retransmission), so a count of {@link #suspect}'s is
+   * not believed while the other server holds one too.
    */
-  private static int awaitStreamOn(int wanted) {
+  private static int awaitStreamOnOne() {
     int[] holder = {-1};
     BooleanSupplier settled =
         () -> {
-          int on;
-          if (wanted >= 0) {
-            on = streams(wanted) == 1 ? wanted : -1;
-          } else {
-            double a = streams(0);
-            double b = streams(1);
-            on = a == 1 && b == 0 ? 0 : b == 1 && a == 0 ? 1 : -1;
+          double[] counts = {streams(0), streams(1)};
+          if (suspect >= 0 && counts[1 - suspect] == 1) {
+            counts[suspect] = 0;
           }
-          holder[0] = on;
-          return on >= 0 && Scrape.value(agentMetrics(), "kiam_agent_node_stream_live") == 1;
+          holder[0] =
+              counts[0] == 1 && counts[1] == 0 ? 0 : counts[1] == 1 && counts[0] == 0 ? 1 : -1;
+          return holder[0] >= 0 && agentLive();
         };
+    Readiness.await("the agent's stream live on one server", SETTLE, node.agent(), settled);
+    return holder[0];
+  }
+
+  /**
+   * Waits until the agent has subscribed to the server again since {@code before} (its count of
+   * WatchNode calls started) and its stream is live: the new snapshot is in memory.
+   */
+  private static void awaitNewStreamOn(int server, double before) {
     Readiness.await(
-        "the agent's stream live on " + (wanted < 0 ? "one server" : "server " + (wanted + 1)),
+        "the agent's stream live again on server " + (server + 1),
         SETTLE,
         node.agent(),
-        settled);
-    return holder[0];
+        () -> watchNodeCalls(server) > before && agentLive());
+  }
+
+  private static double watchNodeCalls(int server) {
+    double calls =
+        Scrape.value(
+            node.serverAddress(server) + ":" + NodePorts.SERVER_METRICS,
+            "grpc_server_started_total",
+            "grpc_method=\"WatchNode\"");
+    return Double.isNaN(calls) ? 0 : calls;
+  }
+
+  private static boolean agentLive() {
+    return Scrape.value(agentMetrics(), "kiam_agent_node_stream_live") == 1;
   }
 
   private static double streams(int server) {
