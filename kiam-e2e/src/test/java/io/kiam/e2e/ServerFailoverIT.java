@@ -1,6 +1,7 @@
 package io.kiam.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiam.e2e.cluster.PodSpec;
@@ -9,8 +10,11 @@ import io.kiam.e2e.node.NodePod;
 import io.kiam.e2e.node.NodePorts;
 import io.kiam.e2e.node.Readiness;
 import io.kiam.e2e.node.TestkitSts;
+import io.kiam.e2e.probe.HttpResult;
 import io.kiam.testkit.sts.AssumeRoleCall;
+import io.kiam.testkit.sts.FaultPlan;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -30,14 +34,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Issue 10's cases on two real kiam-servers and the real agent: a server killed or cut off while
  * pods fetch their credentials in a loop, and an IP handed from one pod to another. Every case
  * waits for what it can observe (which server holds the agent's stream, the agent's stream live
- * again, the rounds it needs) and then judges every answer the pods got. One node serves all three
- * cases; the kill comes last so that no server has to be restarted.
+ * again, the rounds it needs) and then judges every answer the pods got. One node serves all the
+ * cases; the kill comes last so that no server has to be restarted. Also issue 11's leftover: under
+ * STS throttling a new pod's 503 names STS.
  */
 @ExtendWith(NodeExtension.class)
 @NodeShape(
     servers = 2,
     agentFlags = {"--prometheus-listen-addr", "0.0.0.0:" + ServerFailoverIT.AGENT_METRICS})
-@StsRoles({"team-steady", "team-fresh", "team-old", "team-new", "team-before", "team-after"})
+@StsRoles({
+  "team-steady",
+  "team-fresh",
+  "team-old",
+  "team-new",
+  "team-before",
+  "team-after",
+  "team-throttled"
+})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ServerFailoverIT {
@@ -188,6 +201,36 @@ class ServerFailoverIT {
 
   @Test
   @Order(3)
+  void underStsThrottlingANewPodIsToldItIsStsNotThatNoServerWasReachable() {
+    FaultPlan faults = ((TestkitSts) node.sts()).endpoint().faults();
+    faults.throttleAll();
+    NodePod waiting = null;
+    try {
+      waiting = node.addPod(PodSpec.of("team", "throttled", "team-throttled"));
+      String path = PodChecks.CREDENTIALS + "team-throttled";
+      Instant deadline = Instant.now().plus(SETTLE);
+      List<HttpResult> seen = new ArrayList<>();
+      while (true) {
+        HttpResult answer = checks.http(waiting, path).get(1);
+        seen.add(answer);
+        assertFalse(answer.ok(), () -> "credentials while STS throttles every call: " + answer);
+        // the server answered in time and named STS (waiting on it, or its failure remembered)
+        if (Integer.valueOf(503).equals(answer.status()) && answer.text().contains("STS")) {
+          break;
+        }
+        assertTrue(Instant.now().isBefore(deadline), () -> "no answer named STS: " + seen);
+        PodChecks.sleep(200);
+      }
+    } finally {
+      faults.clear();
+      if (waiting != null) {
+        node.removePod(waiting);
+      }
+    }
+  }
+
+  @Test
+  @Order(4)
   void aServerKilledWithSigkillCostsNoFailedRequest() {
     int holder = awaitStreamOnOne();
     int other = 1 - holder;
