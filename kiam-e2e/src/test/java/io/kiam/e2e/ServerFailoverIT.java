@@ -214,8 +214,9 @@ class ServerFailoverIT {
         HttpResult answer = checks.http(waiting, path).get(1);
         seen.add(answer);
         assertFalse(answer.ok(), () -> "credentials while STS throttles every call: " + answer);
-        // the server answered in time and named STS (waiting on it, or its failure remembered)
-        if (Integer.valueOf(503).equals(answer.status()) && answer.text().contains("STS")) {
+        // the server answered in time and the agent names STS (waited on, or failing for now)
+        if (Integer.valueOf(503).equals(answer.status())
+            && answer.text().startsWith("kiam-server is waiting on STS")) {
           break;
         }
         assertTrue(Instant.now().isBefore(deadline), () -> "no answer named STS: " + seen);

@@ -480,10 +480,13 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
             if (status.getCode() == Status.Code.INTERNAL) {
               log.error("unexpected failure answering an agent", unwrap(failure));
             }
+            Throwable cause = unwrap(failure);
             observer.onError(
-                unwrap(failure) instanceof StsPending
-                    ? status.asRuntimeException(StsPending.trailers())
-                    : status.asRuntimeException());
+                cause instanceof StsPending pending
+                    ? status.asRuntimeException(pending.pendingTrailers())
+                    : StsPending.onSts(cause)
+                        ? status.asRuntimeException(StsPending.trailers())
+                        : status.asRuntimeException());
           } else {
             observer.onNext(value);
             observer.onCompleted();

@@ -3,6 +3,7 @@ package io.kiam.server.grpc;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.kiam.server.sts.StsFailure;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -14,8 +15,9 @@ import java.util.function.BooleanSupplier;
  * UNAVAILABLE, naming STS, just before that deadline: the pod learns that STS is slow, throttling
  * or down, not that no kiam-server was reachable, which is all an expired deadline could tell it.
  * The STS call goes on (it is shared, and the cache keeps its result for the next request). The
- * trailer {@link #REASON} lets the agent tell this apart from a server it could not reach; older
- * agents see a plain UNAVAILABLE, as before.
+ * trailer {@link #REASON} (also on an UNAVAILABLE that STS's own failure caused) lets the agent
+ * tell this apart from a server it could not reach; older agents see a plain UNAVAILABLE, as
+ * before.
  */
 final class StsPending extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -48,9 +50,39 @@ final class StsPending extends RuntimeException {
     return Status.UNAVAILABLE.withDescription(DESCRIPTION);
   }
 
+  /**
+   * Whether an UNAVAILABLE answer comes from STS: still waited on, or failed for now (throttled,
+   * down) with nothing valid cached. Either way the pod should read "STS", not "no server".
+   */
+  static boolean onSts(Throwable cause) {
+    if (cause instanceof StsPending) {
+      return true;
+    }
+    Throwable sts = cause instanceof StsFailure ? cause : cause == null ? null : cause.getCause();
+    return sts instanceof StsFailure failure && failure.kind() == StsFailure.Kind.UNAVAILABLE;
+  }
+
+  /**
+   * gRPC's server pushback: a negative value tells the client's retry policy not to retry this
+   * answer itself. Without it the agent's policy (which retries UNAVAILABLE) asked the next server
+   * with what little was left of the attempt, and the attempt ended DEADLINE_EXCEEDED after all,
+   * the mention of STS lost; the agent's own next attempt (a full one) takes its place.
+   */
+  static final Metadata.Key<String> RETRY_PUSHBACK =
+      Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
+
   static Metadata trailers() {
     Metadata trailers = new Metadata();
     trailers.put(REASON, STS_PENDING);
+    return trailers;
+  }
+
+  /**
+   * The trailers of the answer this failure becomes: the reason, and no retry inside the attempt.
+   */
+  Metadata pendingTrailers() {
+    Metadata trailers = trailers();
+    trailers.put(RETRY_PUSHBACK, "-1");
     return trailers;
   }
 
