@@ -36,6 +36,7 @@ public final class NodeExtension implements BeforeAllCallback, AfterAllCallback,
       throw new IllegalStateException("the e2e node needs iptables: apt-get install iptables");
     }
     RunNames names = RunNames.random();
+    NodeShape shape = context.getRequiredTestClass().getAnnotation(NodeShape.class);
     Path workDir = Path.of(property("kiam.e2e.workDir")).resolve(names.prefix());
     NodeOptions options =
         new NodeOptions(
@@ -46,7 +47,11 @@ public final class NodeExtension implements BeforeAllCallback, AfterAllCallback,
             Path.of(property("kiam.e2e.serverJar")),
             Path.of(property("kiam.e2e.agentJar")),
             Path.of(property("kiam.e2e.harnessJar")),
-            host -> TestkitSts.start(host, roles(context)));
+            host -> TestkitSts.start(host, roles(context)),
+            shape == null ? 1 : shape.servers(),
+            null,
+            List.of(),
+            shape == null ? List.of() : List.of(shape.agentFlags()));
     KiamNode node = KiamNode.start(options);
     context.getStore(STORE).put(KiamNode.class, node);
   }

@@ -221,7 +221,11 @@ public final class GrpcServerClient implements ServerClient {
             result.complete(r);
             return;
           }
-          boolean timedOut = Status.fromThrowable(e).getCode() == Status.Code.DEADLINE_EXCEEDED;
+          // A server that waited on STS up to the attempt's deadline: the next attempt may find
+          // the credentials (the shared STS call goes on), or another server holding them.
+          boolean timedOut =
+              Status.fromThrowable(e).getCode() == Status.Code.DEADLINE_EXCEEDED
+                  || StatusMapping.stsPending(e);
           if (timedOut
               && left > 1
               && end - System.nanoTime() > MIN_ATTEMPT.toNanos()

@@ -365,6 +365,11 @@ public final class KiamNode implements AutoCloseable {
     return agent;
   }
 
+  /** The agent's mutual-TLS files: what a test presents to ask a server as the agent does. */
+  public TlsFiles agentTls() {
+    return agentTls;
+  }
+
   public NodeOptions options() {
     return options;
   }

@@ -1,5 +1,6 @@
 package io.kiam.server.grpc;
 
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -37,6 +38,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -144,13 +146,20 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
       ip = checkedIp(request.getIp());
       String role = inResponse && request.getRole().isEmpty() ? "" : checkedRole(request.getRole());
       String canonicalIp = ip;
+      // Once the pod is looked up, an answer still pending waits only on STS.
+      AtomicBoolean decided = new AtomicBoolean();
       answer =
-          pods.awaitByIp(ip, podWait)
-              .thenCompose(
-                  lookup ->
-                      inResponse
-                          ? decisionAndCredentials(canonicalIp, role, lookup)
-                          : credentialsFor(canonicalIp, role, lookup));
+          StsPending.beforeDeadline(
+              pods.awaitByIp(ip, podWait)
+                  .thenCompose(
+                      lookup -> {
+                        decided.set(true);
+                        return inResponse
+                            ? decisionAndCredentials(canonicalIp, role, lookup)
+                            : credentialsFor(canonicalIp, role, lookup);
+                      }),
+              Context.current().getDeadline(),
+              decided::get);
     } catch (RuntimeException e) {
       answer = CompletableFuture.failedFuture(e);
     }
@@ -396,6 +405,9 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
     if (cause instanceof Refusal refusal) {
       return refusal.status;
     }
+    if (cause instanceof StsPending pending) {
+      return pending.status();
+    }
     if (cause instanceof StaleViewException stale) {
       return Status.UNAVAILABLE.withDescription(stale.getMessage());
     }
@@ -468,7 +480,13 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
             if (status.getCode() == Status.Code.INTERNAL) {
               log.error("unexpected failure answering an agent", unwrap(failure));
             }
-            observer.onError(status.asRuntimeException());
+            Throwable cause = unwrap(failure);
+            observer.onError(
+                cause instanceof StsPending pending
+                    ? status.asRuntimeException(pending.pendingTrailers())
+                    : StsPending.onSts(cause)
+                        ? status.asRuntimeException(StsPending.trailers())
+                        : status.asRuntimeException());
           } else {
             observer.onNext(value);
             observer.onCompleted();
