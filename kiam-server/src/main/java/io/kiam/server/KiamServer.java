@@ -150,7 +150,8 @@ public final class KiamServer implements AutoCloseable {
 
     pods = new PodStore(executor);
     namespaces = new NamespaceStore(tuning.anchoredNamespaces());
-    PodRoleRequests roleRequests = new PodRoleRequests(resolver, sessionNamer, config.session());
+    PodRoleRequests roleRequests =
+        new PodRoleRequests(resolver, sessionNamer, config.session(), config.sessionTags());
     usage = new RoleUsageTracker(roleRequests);
     CredentialsSource credentials = credentialsFactory.apply(usage);
     if (credentials instanceof AutoCloseable closeable) {

@@ -201,6 +201,16 @@ public final class ServerCommand implements Callable<Integer> {
               + " kubelet's native gRPC probe (default: off).")
   InetSocketAddress healthListen;
 
+  @Option(
+      names = "--session-tags",
+      description =
+          "Tag each AssumeRole with the pod (kubernetes-namespace, kubernetes-pod-name,"
+              + " kubernetes-pod-uid, kubernetes-service-account) and set SourceIdentity"
+              + " NAMESPACE.POD, so CloudTrail tells pods apart. Roles' trust must allow"
+              + " sts:TagSession and sts:SetSourceIdentity. One STS session per pod instead of"
+              + " per role (default: off).")
+  boolean sessionTags;
+
   /** uswitch/kiam v4's flags, so kiam's manifests start unchanged. */
   @Mixin KiamServerFlags kiam = new KiamServerFlags();
 
@@ -228,7 +238,8 @@ public final class ServerCommand implements Callable<Integer> {
         shutdownGrace,
         new CredentialCacheConfig.Pacing(stsRate, stsBurst),
         watchStaleAfter,
-        Optional.ofNullable(healthListen));
+        Optional.ofNullable(healthListen),
+        sessionTags);
   }
 
   /** kiam's gRPC, resync and namespace-matching settings; IllegalArgumentException when bad. */

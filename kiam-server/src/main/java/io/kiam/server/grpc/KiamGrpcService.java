@@ -433,7 +433,9 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
           Status.PERMISSION_DENIED.withDescription(
               "STS refused to issue the pod's role"
                   + code
-                  + ": the role's trust policy must allow kiam-server to assume it"
+                  + ": "
+                  + sts.advice()
+                      .orElse("the role's trust policy must allow kiam-server to assume it")
                   + details);
       case INVALID ->
           Status.FAILED_PRECONDITION.withDescription(

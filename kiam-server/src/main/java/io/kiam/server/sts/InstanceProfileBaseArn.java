@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Detects the role base ARN ({@code --role-base-arn-autodetect}) from the node's instance profile,
@@ -22,6 +24,22 @@ public final class InstanceProfileBaseArn {
 
   static final String TOKEN_TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
   static final String TOKEN_HEADER = "X-aws-ec2-metadata-token";
+
+  /**
+   * How the server's log states what it detected; {@code explain} reads the server pod's log for
+   * it, so change both together.
+   */
+  public static final String DETECTED_LOG = "role base ARN detected from the instance profile: ";
+
+  /** Finds {@link #DETECTED_LOG}'s ARN in a log line, text or JSON. */
+  public static final Pattern DETECTED_IN_LOG =
+      Pattern.compile(
+          Pattern.quote(DETECTED_LOG)
+              + "(arn:("
+              + String.join("|", RoleArns.PARTITIONS)
+              + "):iam::\\d{12}:role/)");
+
+  private static final Logger log = LoggerFactory.getLogger(InstanceProfileBaseArn.class);
 
   private static final Pattern INSTANCE_PROFILE =
       Pattern.compile(
@@ -61,7 +79,9 @@ public final class InstanceProfileBaseArn {
       tokenProblem = describe(e);
     }
     try {
-      return baseArnOf(info(token));
+      String base = baseArnOf(info(token));
+      log.atInfo().addKeyValue("role.base.arn", base).log(DETECTED_LOG + base);
+      return base;
     } catch (IOException | IllegalStateException e) {
       throw new IllegalStateException(
           "--role-base-arn-autodetect: could not read the instance profile from "
