@@ -210,6 +210,11 @@ public final class AgentCommand implements Callable<Integer> {
         imdsCheckInterval);
   }
 
+  /** The startup taint these flags ask the agent to lift from its own node, if any. */
+  public Optional<io.kiam.agent.node.StartupTaintConfig> startupTaint() {
+    return startupTaint.config();
+  }
+
   /** The validated connection limits these flags describe. */
   public ConnectionLimits connectionLimits() {
     return new ConnectionLimits(maxConnectionsPerIp, maxConnections);

@@ -29,10 +29,13 @@ public final class StartupTaintFlags {
   @Option(
       names = "--kube-api-url",
       paramLabel = "URL",
-      defaultValue = "https://${env:KUBERNETES_SERVICE_HOST}:${env:KUBERNETES_SERVICE_PORT}",
+      defaultValue =
+          "https://${env:KUBERNETES_SERVICE_HOST:-kubernetes.default.svc}"
+              + ":${env:KUBERNETES_SERVICE_PORT:-443}",
       description =
           "The Kubernetes API, for --remove-startup-taint"
-              + " (default: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT).")
+              + " (default: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, else"
+              + " https://kubernetes.default.svc:443).")
   String apiUrl;
 
   @Option(
