@@ -46,7 +46,17 @@ public final class NodeExtension implements BeforeAllCallback, AfterAllCallback,
             Path.of(property("kiam.e2e.serverJar")),
             Path.of(property("kiam.e2e.agentJar")),
             Path.of(property("kiam.e2e.harnessJar")),
-            host -> TestkitSts.start(host, roles(context)));
+            host ->
+                inNode(context)
+                    ? TestkitSts.startForNodeRole(host, roles(context))
+                    : TestkitSts.start(host, roles(context)));
+    if (inNode(context)) {
+      options = options.withServersInNode();
+    }
+    NodeImds imds = context.getRequiredTestClass().getAnnotation(NodeImds.class);
+    if (imds != null) {
+      options = options.withMetadataMode(imds.value());
+    }
     KiamNode node = KiamNode.start(options);
     context.getStore(STORE).put(KiamNode.class, node);
   }
@@ -104,6 +114,10 @@ public final class NodeExtension implements BeforeAllCallback, AfterAllCallback,
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     return context.getStore(STORE).get(KiamNode.class, KiamNode.class);
+  }
+
+  private static boolean inNode(ExtensionContext context) {
+    return context.getRequiredTestClass().isAnnotationPresent(ServersInNode.class);
   }
 
   private static List<String> roles(ExtensionContext context) {

@@ -5,14 +5,14 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * Runs the metadata stand-in until killed: `ip netns exec NODE java -cp ... MetadataStandInMain
- * 169.254.169.254 80 [open|hardened]`.
+ * 169.254.169.254 80 [open|hardened|hop_limit_1]`.
  */
 public final class MetadataStandInMain {
   private MetadataStandInMain() {}
 
   public static void main(String[] args) throws Exception {
     if (args.length != 2 && args.length != 3) {
-      System.err.println("usage: MetadataStandInMain ADDRESS PORT [open|hardened]");
+      System.err.println("usage: MetadataStandInMain ADDRESS PORT [open|hardened|hop_limit_1]");
       System.exit(2);
     }
     MetadataStandIn.Mode mode =

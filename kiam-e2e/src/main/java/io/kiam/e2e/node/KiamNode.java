@@ -78,7 +78,11 @@ public final class KiamNode implements AutoCloseable {
     cleanup.push(claim);
     network = NodeNetwork.create(options.names(), claim.plan());
     cleanup.push(network);
-    network.addServerAddresses(DaemonCommands.SERVER_NAME, serverAddresses());
+    if (options.serversInNode()) {
+      network.addServerAddressesInNode(DaemonCommands.SERVER_NAME, serverAddresses());
+    } else {
+      network.addServerAddresses(DaemonCommands.SERVER_NAME, serverAddresses());
+    }
     commands = new DaemonCommands(options, claim.plan());
     probes =
         new ProbeRunner(
@@ -176,9 +180,14 @@ public final class KiamNode implements AutoCloseable {
       throw new IllegalStateException(serverName(index) + " is running already");
     }
     Map<String, String> env = baseEnvironment();
-    // the machine's own namespace must never send to 169.254.169.254: no IMDS fallback
-    env.put("AWS_EC2_METADATA_DISABLED", "true");
-    env.putAll(sts.serverEnvironment());
+    if (options.serversInNode()) {
+      // inside the node: the SDK's default chain finds the node's role at the metadata stand-in
+      env.put("AWS_REGION", sts.region());
+    } else {
+      // the machine's own namespace must never send to 169.254.169.254: no IMDS fallback
+      env.put("AWS_EC2_METADATA_DISABLED", "true");
+      env.putAll(sts.serverEnvironment());
+    }
     env.putAll(commands.serverEnvironment());
     List<String> command = commands.server(index, serverTls, kubeconfig.toString(), sts);
     ManagedProcess server =
