@@ -118,18 +118,26 @@ public final class KiamNode implements AutoCloseable {
     network.usePodHosts(sts.podHosts());
     kubeconfig = cluster.writeKubeconfig(options.workDir().resolve("kubeconfig"));
 
+    if (options.serversInNode()) {
+      // servers in the node ask the node's metadata service at start: it must answer first
+      awaitListening(standIn);
+    }
     startServer();
-    Readiness.await(
-        "metadata stand-in",
-        START_TIMEOUT,
-        standIn,
-        () -> Readiness.logContains(standIn, "listening"));
+    awaitListening(standIn);
     awaitServer();
     awaitAgent();
     log.atInfo()
         .addKeyValue("run", options.names().prefix())
         .addKeyValue("node.ip", claim.plan().nodeAddress())
         .log("node ready");
+  }
+
+  private static void awaitListening(ManagedProcess standIn) {
+    Readiness.await(
+        "metadata stand-in",
+        START_TIMEOUT,
+        standIn,
+        () -> Readiness.logContains(standIn, "listening"));
   }
 
   private static <T> T join(CompletableFuture<T> future, String what) {
