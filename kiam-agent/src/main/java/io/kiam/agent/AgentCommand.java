@@ -1,6 +1,7 @@
 package io.kiam.agent;
 
 import io.kiam.agent.metadata.ConnectionLimits;
+import io.kiam.agent.node.ApiServerNodeTaints;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
@@ -179,6 +180,9 @@ public final class AgentCommand implements Callable<Integer> {
   /** uswitch/kiam v4's flags, so kiam's DaemonSet starts unchanged. */
   @Mixin KiamAgentFlags kiam = new KiamAgentFlags();
 
+  /** The opt-in startup taint the agent lifts from its own node. */
+  @Mixin StartupTaintFlags startupTaint = new StartupTaintFlags();
+
   /** The validated configuration these flags describe. */
   public AgentConfig config() {
     kiam.refuseUnsafe();
@@ -204,6 +208,11 @@ public final class AgentCommand implements Callable<Integer> {
         nodeName == null || nodeName.isBlank() ? Optional.empty() : Optional.of(nodeName.strip()),
         disconnectedGrace,
         imdsCheckInterval);
+  }
+
+  /** The startup taint these flags ask the agent to lift from its own node, if any. */
+  public Optional<io.kiam.agent.node.StartupTaintConfig> startupTaint() {
+    return startupTaint.config();
   }
 
   /** The validated connection limits these flags describe. */
@@ -232,6 +241,17 @@ public final class AgentCommand implements Callable<Integer> {
   Agent.Builder builder(AgentConfig config) {
     Agent.Builder builder = Agent.builder(config).clientSettings(kiam.clientSettings());
     kiam.startupWait().ifPresent(builder::startupWait);
+    startupTaint
+        .config()
+        .ifPresent(
+            taint -> {
+              if (config.nodeName().isEmpty()) {
+                throw new IllegalArgumentException(
+                    "--remove-startup-taint needs --node-name (NODE_NAME): the agent removes the"
+                        + " taint from its own node only");
+              }
+              builder.startupTaint(taint.taintKey(), ApiServerNodeTaints.create(taint));
+            });
     return builder;
   }
 

@@ -118,6 +118,11 @@ public final class LocalMain {
               chartValues == null ? null : ChartJvm.read(chartValues),
               localConfig.server().flags(),
               localConfig.agent().flags());
+      if (stsEndpoint == null) {
+        // as the chart places them: in the node's host network, on the node's role from its
+        // metadata service, base ARN autodetected; a real STS would refuse the stand-in's keys
+        options = options.withServersInNode();
+      }
       KiamNode node = KiamNode.start(options);
       LocalControl control;
       try {
@@ -153,7 +158,7 @@ public final class LocalMain {
 
     private Function<String, StsHandle> sts(LocalConfig localConfig) {
       if (stsEndpoint == null) {
-        return host -> TestkitSts.startSandbox(host, localConfig.sts().roles());
+        return host -> TestkitSts.startSandboxForNodeRole(host, localConfig.sts().roles());
       }
       Map<String, String> environment = new LinkedHashMap<>();
       System.getenv()

@@ -26,10 +26,12 @@ final class DaemonCommands {
 
   List<String> server(int index, TlsFiles tls, String kubeconfig, StsHandle sts) {
     String address = plan.serverAddress(index);
-    List<String> command =
+    List<String> jvm =
         options.chartJvm() == null
             ? java("-XX:+UseSerialGC", "-Xmx256m")
             : chartJava(chart().server());
+    // the chart's default: the server in the node's host network finds its account itself
+    List<String> command = options.serversInNode() ? inNode(jvm) : jvm;
     command.addAll(
         List.of(
             "-jar",
@@ -37,9 +39,14 @@ final class DaemonCommands {
             "--bind",
             address + ":" + NodePorts.SERVER_GRPC,
             "--kubeconfig",
-            kubeconfig,
-            "--role-base-arn",
-            "arn:aws:iam::" + sts.accountId() + ":role/",
+            kubeconfig));
+    if (options.serversInNode()) {
+      command.add("--role-base-arn-autodetect");
+    } else {
+      command.addAll(List.of("--role-base-arn", "arn:aws:iam::" + sts.accountId() + ":role/"));
+    }
+    command.addAll(
+        List.of(
             "--region",
             sts.region(),
             "--sts-endpoint",
@@ -101,7 +108,8 @@ final class DaemonCommands {
             options.harnessJar().toString(),
             "io.kiam.e2e.metadata.MetadataStandInMain",
             NodeNetwork.METADATA_ADDRESS,
-            Integer.toString(NodePorts.METADATA)));
+            Integer.toString(NodePorts.METADATA),
+            options.metadataMode().name().toLowerCase(java.util.Locale.ROOT)));
     return command;
   }
 

@@ -78,7 +78,11 @@ public final class KiamNode implements AutoCloseable {
     cleanup.push(claim);
     network = NodeNetwork.create(options.names(), claim.plan());
     cleanup.push(network);
-    network.addServerAddresses(DaemonCommands.SERVER_NAME, serverAddresses());
+    if (options.serversInNode()) {
+      network.addServerAddressesInNode(DaemonCommands.SERVER_NAME, serverAddresses());
+    } else {
+      network.addServerAddresses(DaemonCommands.SERVER_NAME, serverAddresses());
+    }
     commands = new DaemonCommands(options, claim.plan());
     probes =
         new ProbeRunner(
@@ -114,18 +118,26 @@ public final class KiamNode implements AutoCloseable {
     network.usePodHosts(sts.podHosts());
     kubeconfig = cluster.writeKubeconfig(options.workDir().resolve("kubeconfig"));
 
+    if (options.serversInNode()) {
+      // servers in the node ask the node's metadata service at start: it must answer first
+      awaitListening(standIn);
+    }
     startServer();
-    Readiness.await(
-        "metadata stand-in",
-        START_TIMEOUT,
-        standIn,
-        () -> Readiness.logContains(standIn, "listening"));
+    awaitListening(standIn);
     awaitServer();
     awaitAgent();
     log.atInfo()
         .addKeyValue("run", options.names().prefix())
         .addKeyValue("node.ip", claim.plan().nodeAddress())
         .log("node ready");
+  }
+
+  private static void awaitListening(ManagedProcess standIn) {
+    Readiness.await(
+        "metadata stand-in",
+        START_TIMEOUT,
+        standIn,
+        () -> Readiness.logContains(standIn, "listening"));
   }
 
   private static <T> T join(CompletableFuture<T> future, String what) {
@@ -176,9 +188,14 @@ public final class KiamNode implements AutoCloseable {
       throw new IllegalStateException(serverName(index) + " is running already");
     }
     Map<String, String> env = baseEnvironment();
-    // the machine's own namespace must never send to 169.254.169.254: no IMDS fallback
-    env.put("AWS_EC2_METADATA_DISABLED", "true");
-    env.putAll(sts.serverEnvironment());
+    if (options.serversInNode()) {
+      // inside the node: the SDK's default chain finds the node's role at the metadata stand-in
+      env.put("AWS_REGION", sts.region());
+    } else {
+      // the machine's own namespace must never send to 169.254.169.254: no IMDS fallback
+      env.put("AWS_EC2_METADATA_DISABLED", "true");
+      env.putAll(sts.serverEnvironment());
+    }
     env.putAll(commands.serverEnvironment());
     List<String> command = commands.server(index, serverTls, kubeconfig.toString(), sts);
     ManagedProcess server =
