@@ -58,6 +58,7 @@ final class Scenarios {
       """
       server:
         roleBaseArn: arn:aws:iam::123456789012:role/kiam/
+        allowedRoleAccounts: "210987654321,111122223333"
         assumeRoleArn: arn:aws:iam::123456789012:role/kiam-server
         region: eu-west-1
         stsEndpoint: https://sts.eu-west-1.amazonaws.com

@@ -204,6 +204,9 @@ public final class ServerCommand implements Callable<Integer> {
   /** uswitch/kiam v4's flags, so kiam's manifests start unchanged. */
   @Mixin KiamServerFlags kiam = new KiamServerFlags();
 
+  /** What pods and agents may reach: other accounts, node identity. */
+  @Mixin ServerSecurityFlags security = new ServerSecurityFlags();
+
   /** The settings the flags describe; IllegalArgumentException (exit 2) when they are bad. */
   ServerConfig config() {
     if (cert == null || key == null || ca == null) {
@@ -243,7 +246,8 @@ public final class ServerCommand implements Callable<Integer> {
     Optional<Integer> fetchers = kiam.fetchers();
     Logging.configure(config.logFormat(), config.level());
     kiam.warn();
-    KiamServer server = production(config, tuning, fetchers);
+    security.validate();
+    KiamServer server = production(config, tuning, fetchers, security);
     Thread hook = new Thread(server::close, "kiam-server-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
@@ -268,13 +272,22 @@ public final class ServerCommand implements Callable<Integer> {
   /** {@link #production(ServerConfig)} with kiam's tuning flags and --fetchers applied. */
   static KiamServer production(
       ServerConfig config, ServerTuning tuning, Optional<Integer> fetchers) {
+    return production(config, tuning, fetchers, new ServerSecurityFlags());
+  }
+
+  /** {@link #production(ServerConfig, ServerTuning, Optional)} with the security flags applied. */
+  static KiamServer production(
+      ServerConfig config,
+      ServerTuning tuning,
+      Optional<Integer> fetchers,
+      ServerSecurityFlags security) {
     CredentialCacheConfig sessions =
         CredentialCacheConfig.defaults()
             .withSession(config.sessionDuration(), config.sessionRefresh())
             .withPacing(config.stsPacing());
     CredentialCacheConfig cacheConfig =
         fetchers.map(sessions::withMaxConcurrentCalls).orElse(sessions);
-    ArnResolver resolver = new DefaultArnResolver(baseArn(config));
+    ArnResolver resolver = new DefaultArnResolver(baseArn(config), security.allowedRoleAccounts());
     SessionNames sessionNames = new SessionNames(config.session());
     SdkStsGateway gateway =
         StsGateways.create(

@@ -26,7 +26,8 @@ final class ServerSettingsFinder {
       boolean autodetect,
       Optional<String> session,
       boolean unanchored,
-      String source) {}
+      String source,
+      Optional<String> allowedRoleAccounts) {}
 
   private ServerSettingsFinder() {}
 
@@ -84,7 +85,8 @@ final class ServerSettingsFinder {
               autodetect,
               value(args, "--session"),
               args.contains("--disable-strict-namespace-regexp"),
-              source));
+              source,
+              value(args, "--allowed-role-accounts")));
     }
     return Optional.empty();
   }
