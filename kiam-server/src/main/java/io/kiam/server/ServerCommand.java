@@ -7,6 +7,8 @@ import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
 import io.kiam.server.explain.ExplainCommand;
+import io.kiam.server.identity.KubernetesTokenReviewer;
+import io.kiam.server.identity.ReviewCache;
 import io.kiam.server.sts.ArnResolver;
 import io.kiam.server.sts.CredentialCache;
 import io.kiam.server.sts.CredentialCacheConfig;
@@ -22,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -296,8 +299,16 @@ public final class ServerCommand implements Callable<Integer> {
             config.assumeRoleArn(),
             StsGateways.DEFAULT_CALL_TIMEOUT);
     try {
+      KubernetesClient client = kubernetesClient(config);
       return KiamServer.builder(config)
-          .ownedKubernetesClient(kubernetesClient(config))
+          .ownedKubernetesClient(client)
+          .nodeIdentity(
+              security.requireNodeIdentity()
+                  ? new ReviewCache(
+                      new KubernetesTokenReviewer(client, security.nodeIdentityAudience()),
+                      ReviewCache.DEFAULT_TTL,
+                      Clock.systemUTC())
+                  : null)
           .arnResolver(resolver)
           .sessionNamer(
               (annotation, suffix) -> sessionNames.forPod(Optional.ofNullable(annotation)))
