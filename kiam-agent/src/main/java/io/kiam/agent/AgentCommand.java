@@ -1,5 +1,6 @@
 package io.kiam.agent;
 
+import io.kiam.agent.client.ClientSettings;
 import io.kiam.agent.metadata.ConnectionLimits;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
@@ -9,12 +10,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
@@ -179,6 +182,15 @@ public final class AgentCommand implements Callable<Integer> {
   /** uswitch/kiam v4's flags, so kiam's DaemonSet starts unchanged. */
   @Mixin KiamAgentFlags kiam = new KiamAgentFlags();
 
+  @Option(
+      names = "--node-identity-token",
+      paramLabel = "FILE",
+      description =
+          "A projected service-account token (audience kiam-server) sent with every call, for"
+              + " servers run with --require-node-identity; re-read when the kubelet rotates it"
+              + " (default: none).")
+  Path nodeIdentityToken;
+
   /** The validated configuration these flags describe. */
   public AgentConfig config() {
     kiam.refuseUnsafe();
@@ -230,7 +242,17 @@ public final class AgentCommand implements Callable<Integer> {
 
   /** The agent these flags describe, kiam's start-up wait and keepalive flags applied. */
   Agent.Builder builder(AgentConfig config) {
-    Agent.Builder builder = Agent.builder(config).clientSettings(kiam.clientSettings());
+    UnaryOperator<ClientSettings> tuning = kiam.clientSettings();
+    Path token = nodeIdentityToken;
+    if (token != null && !Files.isReadable(token)) {
+      throw new IllegalArgumentException("--node-identity-token: cannot read " + token);
+    }
+    Agent.Builder builder =
+        Agent.builder(config)
+            .clientSettings(
+                token == null
+                    ? tuning
+                    : settings -> tuning.apply(settings).withNodeIdentityToken(token));
     kiam.startupWait().ifPresent(builder::startupWait);
     return builder;
   }
