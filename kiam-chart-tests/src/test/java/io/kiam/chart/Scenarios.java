@@ -56,6 +56,8 @@ final class Scenarios {
 
   static final String EXPLICIT_AWS =
       """
+      nodeIdentity:
+        enabled: true
       server:
         roleBaseArn: arn:aws:iam::123456789012:role/kiam/
         allowedRoleAccounts: "210987654321,111122223333"
