@@ -249,7 +249,7 @@ class NodeIdentityIT {
 
   @Test
   void healthNeedsNoToken() {
-    assertEquals("ok", stub(null).getHealth(GetHealthRequest.getDefaultInstance()).getMessage());
+    assertEquals("serving", stub(null).getHealth(GetHealthRequest.getDefaultInstance()).getMessage());
   }
 
   @Test
