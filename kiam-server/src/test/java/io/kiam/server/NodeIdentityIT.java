@@ -249,7 +249,8 @@ class NodeIdentityIT {
 
   @Test
   void healthNeedsNoToken() {
-    assertEquals("serving", stub(null).getHealth(GetHealthRequest.getDefaultInstance()).getMessage());
+    assertEquals(
+        "serving", stub(null).getHealth(GetHealthRequest.getDefaultInstance()).getMessage());
   }
 
   @Test
