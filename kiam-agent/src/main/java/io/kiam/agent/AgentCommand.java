@@ -1,5 +1,6 @@
 package io.kiam.agent;
 
+import io.kiam.agent.client.ClientSettings;
 import io.kiam.agent.metadata.ConnectionLimits;
 import io.kiam.agent.node.ApiServerNodeTaints;
 import io.kiam.common.logging.LogFormat;
@@ -10,12 +11,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
@@ -183,6 +186,15 @@ public final class AgentCommand implements Callable<Integer> {
   /** The opt-in startup taint the agent lifts from its own node. */
   @Mixin StartupTaintFlags startupTaint = new StartupTaintFlags();
 
+  @Option(
+      names = "--node-identity-token",
+      paramLabel = "FILE",
+      description =
+          "A projected service-account token (audience kiam-server) sent with every call, for"
+              + " servers run with --require-node-identity; re-read when the kubelet rotates it"
+              + " (default: none).")
+  Path nodeIdentityToken;
+
   /** The validated configuration these flags describe. */
   public AgentConfig config() {
     kiam.refuseUnsafe();
@@ -239,7 +251,17 @@ public final class AgentCommand implements Callable<Integer> {
 
   /** The agent these flags describe, kiam's start-up wait and keepalive flags applied. */
   Agent.Builder builder(AgentConfig config) {
-    Agent.Builder builder = Agent.builder(config).clientSettings(kiam.clientSettings());
+    UnaryOperator<ClientSettings> tuning = kiam.clientSettings();
+    Path token = nodeIdentityToken;
+    if (token != null && !Files.isReadable(token)) {
+      throw new IllegalArgumentException("--node-identity-token: cannot read " + token);
+    }
+    Agent.Builder builder =
+        Agent.builder(config)
+            .clientSettings(
+                token == null
+                    ? tuning
+                    : settings -> tuning.apply(settings).withNodeIdentityToken(token));
     kiam.startupWait().ifPresent(builder::startupWait);
     startupTaint
         .config()

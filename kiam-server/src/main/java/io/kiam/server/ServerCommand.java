@@ -7,6 +7,8 @@ import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
 import io.kiam.server.explain.ExplainCommand;
+import io.kiam.server.identity.KubernetesTokenReviewer;
+import io.kiam.server.identity.ReviewCache;
 import io.kiam.server.sts.ArnResolver;
 import io.kiam.server.sts.CredentialCache;
 import io.kiam.server.sts.CredentialCacheConfig;
@@ -22,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -214,6 +217,9 @@ public final class ServerCommand implements Callable<Integer> {
   /** uswitch/kiam v4's flags, so kiam's manifests start unchanged. */
   @Mixin KiamServerFlags kiam = new KiamServerFlags();
 
+  /** What pods and agents may reach: other accounts, node identity. */
+  @Mixin ServerSecurityFlags security = new ServerSecurityFlags();
+
   /** The settings the flags describe; IllegalArgumentException (exit 2) when they are bad. */
   ServerConfig config() {
     if (cert == null || key == null || ca == null) {
@@ -254,7 +260,8 @@ public final class ServerCommand implements Callable<Integer> {
     Optional<Integer> fetchers = kiam.fetchers();
     Logging.configure(config.logFormat(), config.level());
     kiam.warn();
-    KiamServer server = production(config, tuning, fetchers);
+    security.validate();
+    KiamServer server = production(config, tuning, fetchers, security);
     Thread hook = new Thread(server::close, "kiam-server-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
@@ -279,13 +286,22 @@ public final class ServerCommand implements Callable<Integer> {
   /** {@link #production(ServerConfig)} with kiam's tuning flags and --fetchers applied. */
   static KiamServer production(
       ServerConfig config, ServerTuning tuning, Optional<Integer> fetchers) {
+    return production(config, tuning, fetchers, new ServerSecurityFlags());
+  }
+
+  /** {@link #production(ServerConfig, ServerTuning, Optional)} with the security flags applied. */
+  static KiamServer production(
+      ServerConfig config,
+      ServerTuning tuning,
+      Optional<Integer> fetchers,
+      ServerSecurityFlags security) {
     CredentialCacheConfig sessions =
         CredentialCacheConfig.defaults()
             .withSession(config.sessionDuration(), config.sessionRefresh())
             .withPacing(config.stsPacing());
     CredentialCacheConfig cacheConfig =
         fetchers.map(sessions::withMaxConcurrentCalls).orElse(sessions);
-    ArnResolver resolver = new DefaultArnResolver(baseArn(config));
+    ArnResolver resolver = new DefaultArnResolver(baseArn(config), security.allowedRoleAccounts());
     SessionNames sessionNames = new SessionNames(config.session());
     SdkStsGateway gateway =
         StsGateways.create(
@@ -294,8 +310,16 @@ public final class ServerCommand implements Callable<Integer> {
             config.assumeRoleArn(),
             StsGateways.DEFAULT_CALL_TIMEOUT);
     try {
+      KubernetesClient client = kubernetesClient(config);
       return KiamServer.builder(config)
-          .ownedKubernetesClient(kubernetesClient(config))
+          .ownedKubernetesClient(client)
+          .nodeIdentity(
+              security.requireNodeIdentity()
+                  ? new ReviewCache(
+                      new KubernetesTokenReviewer(client, security.nodeIdentityAudience()),
+                      ReviewCache.DEFAULT_TTL,
+                      Clock.systemUTC())
+                  : null)
           .arnResolver(resolver)
           .sessionNamer(
               (annotation, suffix) -> sessionNames.forPod(Optional.ofNullable(annotation)))

@@ -76,6 +76,8 @@ public final class GrpcServerClient implements ServerClient {
             // cached thread pool that otherwise grows to dozens of threads under load.
             .directExecutor()
             .intercept(new KiamClientMetricsInterceptor(metrics));
+    // Added last, so it runs first: the metrics see the call as the server does.
+    settings.nodeIdentityToken().ifPresent(file -> builder.intercept(new NodeIdentityToken(file)));
     if (settings.serverName() != null) {
       builder.overrideAuthority(settings.serverName() + ":" + settings.target().port());
     }

@@ -78,6 +78,14 @@ public final class ExplainCommand implements Callable<Integer> {
   boolean roleBaseArnAutodetect;
 
   @Option(
+      names = "--allowed-role-accounts",
+      paramLabel = "IDS",
+      description =
+          "Other accounts whose role ARNs pods may name, as the server's flag (default: the"
+              + " server pod's, else none).")
+  String allowedRoleAccounts;
+
+  @Option(
       names = "--session",
       paramLabel = "NAME",
       defaultValue = ExplainDefaults.SESSION,
@@ -211,17 +219,21 @@ public final class ExplainCommand implements Callable<Integer> {
 
   private ArnResolver resolver(
       Optional<ServerSettingsFinder.Found> discovered, Optional<String> detected) {
+    String accounts =
+        allowedRoleAccounts != null
+            ? allowedRoleAccounts
+            : discovered.flatMap(ServerSettingsFinder.Found::allowedRoleAccounts).orElse("");
     if (roleBaseArn != null) {
-      return new DefaultArnResolver(roleBaseArn);
+      return new DefaultArnResolver(roleBaseArn, accounts);
     }
     if (roleBaseArnAutodetect) {
-      return new DefaultArnResolver(baseArnDetector.detect());
+      return new DefaultArnResolver(baseArnDetector.detect(), accounts);
     }
     if (discovered.flatMap(ServerSettingsFinder.Found::roleBaseArn).isPresent()) {
-      return new DefaultArnResolver(discovered.get().roleBaseArn().get());
+      return new DefaultArnResolver(discovered.get().roleBaseArn().get(), accounts);
     }
     if (detected.isPresent()) {
-      return new DefaultArnResolver(detected.get());
+      return new DefaultArnResolver(detected.get(), accounts);
     }
     return new FullArnResolver();
   }

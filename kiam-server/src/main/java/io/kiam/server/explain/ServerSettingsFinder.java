@@ -32,7 +32,8 @@ final class ServerSettingsFinder {
       String source,
       String namespace,
       String pod,
-      String container) {}
+      String container,
+      Optional<String> allowedRoleAccounts) {}
 
   private ServerSettingsFinder() {}
 
@@ -93,7 +94,8 @@ final class ServerSettingsFinder {
               source,
               pod.getMetadata().getNamespace(),
               pod.getMetadata().getName(),
-              container.getName()));
+              container.getName(),
+              value(args, "--allowed-role-accounts")));
     }
     return Optional.empty();
   }
