@@ -49,7 +49,7 @@ class ImagesIT {
   static void removeImages() throws Exception {
     for (String image : new String[] {server, agent}) {
       if (image != null) {
-        podman.run("rmi", "--force", image);
+        podman.run("rmi", image); // not --force: a kiam-local up --images may be using it
       }
     }
   }

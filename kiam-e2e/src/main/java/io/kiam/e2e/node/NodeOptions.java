@@ -17,6 +17,7 @@ import java.util.function.Function;
  * @param chartJvm the chart's JVM settings for the daemons, or null for small test JVMs
  * @param serverFlags extra flags for every kiam-server
  * @param agentFlags extra flags for kiam-agent
+ * @param images the daemons' container images to run under podman instead of the jars, or null
  */
 public record NodeOptions(
     RunNames names,
@@ -30,7 +31,56 @@ public record NodeOptions(
     int servers,
     ChartJvm chartJvm,
     List<String> serverFlags,
-    List<String> agentFlags) {
+    List<String> agentFlags,
+    DaemonImages images) {
+
+  /** The daemons from their jars. */
+  public NodeOptions(
+      RunNames names,
+      Integer block,
+      Path workDir,
+      Path java,
+      Path serverJar,
+      Path agentJar,
+      Path harnessJar,
+      Function<String, StsHandle> sts,
+      int servers,
+      ChartJvm chartJvm,
+      List<String> serverFlags,
+      List<String> agentFlags) {
+    this(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        null);
+  }
+
+  /** The same options with the daemons run from these images (null: from the jars). */
+  public NodeOptions withImages(DaemonImages images) {
+    return new NodeOptions(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        images);
+  }
 
   /** One server, small test JVMs, no extra flags. */
   public NodeOptions(
@@ -54,7 +104,8 @@ public record NodeOptions(
         1,
         null,
         List.of(),
-        List.of());
+        List.of(),
+        null);
   }
 
   public NodeOptions {
