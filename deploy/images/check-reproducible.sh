@@ -16,7 +16,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 arch="${1:-$(dpkg --print-architecture)}"
 user_cache="${KIAM_IMAGE_CACHE:-${HOME}/.cache/kiam-images}"
 work="$(mktemp -d /var/tmp/kiam-reproducible.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+# kept when the bytes differ, to find out why (diffoscope out1/X.tar out2/X.tar)
+trap '[ "${status:-1}" = 1 ] && echo "kept for inspection: $work" >&2 || rm -rf "$work"' EXIT
 
 mkdir -p "$work/cache1/debs-$arch" "$work/cache2/debs-$arch"
 if [ -d "$user_cache/debs-$arch" ]; then
@@ -50,6 +51,14 @@ for name in server agent; do
     tar -xOf "$work/out1/kiam-base-$name.tar" --wildcards '*/layer.tar' | tar -tvf - --full-time | sort >"$work/x1/list"
     tar -xOf "$work/out2/kiam-base-$name.tar" --wildcards '*/layer.tar' | tar -tvf - --full-time | sort >"$work/x2/list"
     diff "$work/x1/list" "$work/x2/list" | head -n 40 >&2 || true
+    # the files whose contents differ
+    for x in 1 2; do
+      mkdir -p "$work/x$x/root"
+      tar -xOf "$work/out$x/kiam-base-$name.tar" --wildcards '*/layer.tar' | tar -xf - -C "$work/x$x/root" 2>/dev/null || true
+      (cd "$work/x$x/root" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) >"$work/x$x/sums"
+    done
+    diff "$work/x1/sums" "$work/x2/sums" | head -n 40 >&2 || true
+    rm -rf "$work/x1/root" "$work/x2/root"
     status=1
   fi
 done
