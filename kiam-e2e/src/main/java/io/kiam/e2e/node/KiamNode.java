@@ -197,9 +197,23 @@ public final class KiamNode implements AutoCloseable {
       env.putAll(sts.serverEnvironment());
     }
     env.putAll(commands.serverEnvironment());
-    List<String> command = commands.server(index, serverTls, kubeconfig.toString(), sts);
-    ManagedProcess server =
-        ManagedProcess.start(serverName(index), command, env, log(serverName(index)));
+    DaemonImages images = options.images();
+    ManagedProcess server;
+    if (images != null && images.server() != null) {
+      List<String> command =
+          commands.serverInImage(index, serverTls, kubeconfig, sts, Map.copyOf(env));
+      env.putAll(images.podmanEnvironment());
+      server =
+          ManagedProcess.start(
+              serverName(index),
+              command,
+              env,
+              log(serverName(index)),
+              container(DaemonCommands.serverContainer(index)));
+    } else {
+      List<String> command = commands.server(index, serverTls, kubeconfig.toString(), sts);
+      server = ManagedProcess.start(serverName(index), command, env, log(serverName(index)));
+    }
     if (index < servers.size()) {
       servers.set(index, server);
     } else {
@@ -207,8 +221,13 @@ public final class KiamNode implements AutoCloseable {
     }
     cleanup.push(server);
     // As the chart deploys it: explain reads the server's flags from its pod.
-    int jar = command.indexOf("-jar");
-    cluster.registerServer(command.subList(jar + 2, command.size()));
+    cluster.registerServer(commands.serverArgs(index, serverTls, kubeconfig.toString(), sts));
+  }
+
+  /** A container of this run; records the run's use of podman so a crash's leftovers go too. */
+  private ManagedProcess.Container container(String daemon) {
+    RunRegistry.registerContainers(options.names(), options.images().containersConf());
+    return options.images().container(options.names(), daemon);
   }
 
   /** The name of server number index (0-based): kiam-server alone, or kiam-server-1, -2, ... */
@@ -228,7 +247,20 @@ public final class KiamNode implements AutoCloseable {
     }
     Map<String, String> env = baseEnvironment();
     env.putAll(commands.agentEnvironment());
-    agent = ManagedProcess.start("kiam-agent", commands.agent(agentTls), env, log("kiam-agent"));
+    DaemonImages images = options.images();
+    if (images != null && images.agent() != null) {
+      List<String> command = commands.agentInImage(agentTls, Map.copyOf(env));
+      env.putAll(images.podmanEnvironment());
+      agent =
+          ManagedProcess.start(
+              "kiam-agent",
+              command,
+              env,
+              log("kiam-agent"),
+              container(DaemonCommands.AGENT_CONTAINER));
+    } else {
+      agent = ManagedProcess.start("kiam-agent", commands.agent(agentTls), env, log("kiam-agent"));
+    }
     cleanup.push(agent);
   }
 

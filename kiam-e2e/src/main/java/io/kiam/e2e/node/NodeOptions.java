@@ -22,6 +22,7 @@ import java.util.function.Function;
  *     with their own credentials from the node's metadata service (the SDK's default chain) and
  *     --role-base-arn-autodetect; false runs them outside the node with the STS endpoint's keys
  * @param metadataMode how the node's metadata service (the stand-in) is set up
+ * @param images the daemons' container images to run under podman instead of the jars, or null
  */
 public record NodeOptions(
     RunNames names,
@@ -37,7 +38,75 @@ public record NodeOptions(
     List<String> serverFlags,
     List<String> agentFlags,
     boolean serversInNode,
-    MetadataStandIn.Mode metadataMode) {
+    MetadataStandIn.Mode metadataMode,
+    DaemonImages images) {
+
+  /** The daemons from their jars. */
+  public NodeOptions(
+      RunNames names,
+      Integer block,
+      Path workDir,
+      Path java,
+      Path serverJar,
+      Path agentJar,
+      Path harnessJar,
+      Function<String, StsHandle> sts,
+      int servers,
+      ChartJvm chartJvm,
+      List<String> serverFlags,
+      List<String> agentFlags,
+      boolean serversInNode,
+      MetadataStandIn.Mode metadataMode) {
+    this(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        serversInNode,
+        metadataMode,
+        null);
+  }
+
+  /** Servers outside the node, IMDSv1 open, the daemons from these images (null: the jars). */
+  public NodeOptions(
+      RunNames names,
+      Integer block,
+      Path workDir,
+      Path java,
+      Path serverJar,
+      Path agentJar,
+      Path harnessJar,
+      Function<String, StsHandle> sts,
+      int servers,
+      ChartJvm chartJvm,
+      List<String> serverFlags,
+      List<String> agentFlags,
+      DaemonImages images) {
+    this(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        false,
+        MetadataStandIn.Mode.OPEN,
+        images);
+  }
 
   /** The node's metadata service with IMDSv1 open. */
   public NodeOptions(
@@ -87,7 +156,8 @@ public record NodeOptions(
         serverFlags,
         agentFlags,
         serversInNode,
-        mode);
+        mode,
+        images);
   }
 
   /** Servers outside the node, with the STS endpoint's keys. */
@@ -120,6 +190,26 @@ public record NodeOptions(
         false);
   }
 
+  /** The same options with the daemons run from these images (null: from the jars). */
+  public NodeOptions withImages(DaemonImages images) {
+    return new NodeOptions(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        serversInNode,
+        metadataMode,
+        images);
+  }
+
   /** The same node with its servers in the node's host network, as the chart places them. */
   public NodeOptions withServersInNode() {
     return new NodeOptions(
@@ -136,7 +226,8 @@ public record NodeOptions(
         serverFlags,
         agentFlags,
         true,
-        metadataMode);
+        metadataMode,
+        images);
   }
 
   /** One server, small test JVMs, no extra flags. */
@@ -168,6 +259,10 @@ public record NodeOptions(
     if (servers < 1 || servers > AddressPlan.MAX_SERVERS) {
       throw new IllegalArgumentException(
           "servers must be 1.." + AddressPlan.MAX_SERVERS + ", not " + servers);
+    }
+    if (serversInNode && images != null && images.server() != null) {
+      // a server image runs in the machine's network (podman --network=host), not in the node
+      throw new IllegalArgumentException("servers in the node run from the jar, not an image");
     }
     serverFlags = List.copyOf(serverFlags);
     agentFlags = List.copyOf(agentFlags);
