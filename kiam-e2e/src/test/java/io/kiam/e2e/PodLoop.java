@@ -71,6 +71,13 @@ final class PodLoop implements AutoCloseable {
         pod.name(), node.probes().startLoop(pod.netns(), PodChecks.METADATA, 80, pauseMillis));
   }
 
+  /** As above, each request given budgetMillis (a test's bound on a hang, not a speed claim). */
+  static PodLoop start(KiamNode node, NodePod pod, long pauseMillis, int budgetMillis) {
+    return new PodLoop(
+        pod.name(),
+        node.probes().startLoop(pod.netns(), PodChecks.METADATA, 80, pauseMillis, budgetMillis));
+  }
+
   private void read() {
     try (BufferedReader in =
         new BufferedReader(

@@ -75,13 +75,23 @@ public final class ProbeRunner {
    * one JSON line per round; closing its standard input ends it.
    */
   public Process startLoop(String netns, String host, int port, long pauseMillis) {
+    return startLoop(netns, host, port, pauseMillis, 1000);
+  }
+
+  /** As above, each request given budgetMillis for connect and answer together. */
+  public Process startLoop(
+      String netns, String host, int port, long pauseMillis, int budgetMillis) {
     ProcessBuilder builder =
         new ProcessBuilder(
             podCommand(
                 netns,
                 javaCommand(
                     LoopProbe.class.getName(),
-                    List.of(host, Integer.toString(port), Long.toString(pauseMillis)))));
+                    List.of(
+                        host,
+                        Integer.toString(port),
+                        Long.toString(pauseMillis),
+                        Integer.toString(budgetMillis)))));
     builder.environment().clear();
     builder.redirectError(ProcessBuilder.Redirect.DISCARD);
     try {
