@@ -153,14 +153,21 @@ class KiamAgentFlagsTest {
           }
         };
     try (FakeKiamServer server = FakeKiamServer.start(pki, backend)) {
-      AgentCommand command =
-          parse(
+      List<String> args =
+          new ArrayList<>(
               chartArgs(
                   server.target(),
                   server.clientTls().cert(),
                   server.clientTls().key(),
                   server.clientTls().ca()));
+      // This test asserts that the chart's flags give an agent that serves, not how fast: the
+      // default 800 ms per call, against a fake server in a cold JVM on a loaded machine, turned
+      // a slow first answer into a 503. The chart passes no --server-timeout, so ours changes
+      // nothing the test checks.
+      args.add("--server-timeout=20s");
+      AgentCommand command = parse(args);
       AgentConfig config = command.config();
+      assertEquals(Duration.ofSeconds(20), config.serverTimeout());
       assertEquals(io.kiam.common.logging.LogFormat.JSON, config.logFormat());
       assertFalse(config.iptablesRemove());
       assertTrue(config.allowRoute().isPresent());

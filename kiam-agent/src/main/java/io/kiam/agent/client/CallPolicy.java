@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The channel's service config: round robin over every server, and gRPC's own retry of UNAVAILABLE
- * (a server down, restarting, not synced yet, or unable to reach STS), which picks the next server.
+ * The channel's service config: round robin over every server ({@link SkipTriedBalancer}), and
+ * gRPC's own retry of UNAVAILABLE (a server down, restarting, not synced yet, or unable to reach
+ * STS), which picks a server the call has not tried yet.
  *
  * <p>Backoffs are small because the whole call, retries included, must fit the AWS SDKs' 1 s.
  */
@@ -33,7 +34,7 @@ final class CallPolicy {
                     List.of("UNAVAILABLE")))
             : Map.of("name", List.of(Map.of("service", "kiam.v1.KiamService")));
     return Map.of(
-        "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
+        "loadBalancingConfig", List.of(Map.of(SkipTriedBalancer.policy(), Map.of())),
         "methodConfig", List.of(methodConfig));
   }
 }

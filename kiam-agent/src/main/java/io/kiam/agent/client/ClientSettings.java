@@ -13,7 +13,8 @@ import java.util.Optional;
  *     (set it when the target is an IP address or a name the certificate does not list)
  * @param callTimeout the deadline of one call including its retries; the AWS SDKs give the metadata
  *     service 1 s in all, so this stays below that
- * @param maxAttempts attempts per call on UNAVAILABLE, each on the next server (1 disables retries)
+ * @param maxAttempts attempts per call on UNAVAILABLE, each on a server not tried yet (1 disables
+ *     retries)
  * @param keepAliveTime how often an idle connection is pinged; the server must permit it
  * @param keepAliveTimeout how long a ping may go unanswered before the connection is dropped
  * @param resolveEvery how often the servers' name is looked up again, to find new servers

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent's gRPC client to the kiam-servers: mutual TLS from files re-read on change, every
  * server of the DNS name in round robin, retries on UNAVAILABLE and on an attempt's own deadline
- * against the next server within one call timeout, keepalive, and periodic re-resolution (see
- * {@link ServerAddressResolver}).
+ * against a server the call has not tried within one call timeout, keepalive, and periodic
+ * re-resolution (see {@link ServerAddressResolver}).
  */
 public final class GrpcServerClient implements ServerClient {
   private static final Logger log = LoggerFactory.getLogger(GrpcServerClient.class);
@@ -161,7 +161,7 @@ public final class GrpcServerClient implements ServerClient {
    */
   @Override
   public CompletableFuture<Boolean> healthy() {
-    return askHealth(settings.maxAttempts(), deadline());
+    return askHealth(settings.maxAttempts(), deadline(), new TriedServers());
   }
 
   /** The channel's connectivity (READY once a server is connected), for logs and tests. */
@@ -179,15 +179,19 @@ public final class GrpcServerClient implements ServerClient {
     }
   }
 
-  private CompletableFuture<Boolean> askHealth(int attemptsLeft, Deadline deadline) {
+  private CompletableFuture<Boolean> askHealth(
+      int attemptsLeft, Deadline deadline, TriedServers tried) {
     return call(
-            KiamServiceGrpc.getGetHealthMethod(), GetHealthRequest.getDefaultInstance(), deadline)
+            KiamServiceGrpc.getGetHealthMethod(),
+            GetHealthRequest.getDefaultInstance(),
+            deadline,
+            tried)
         .handle((response, failure) -> failure == null && response.getServing())
         .thenCompose(
             serving ->
                 serving || attemptsLeft <= 1 || deadline.isExpired()
                     ? CompletableFuture.completedFuture(serving)
-                    : askHealth(attemptsLeft - 1, deadline));
+                    : askHealth(attemptsLeft - 1, deadline, tried));
   }
 
   private Deadline deadline() {
@@ -197,20 +201,27 @@ public final class GrpcServerClient implements ServerClient {
   /**
    * A call within the call timeout, in attempts: each gets at most {@link
    * ClientSettings#attemptTimeout()}, and one that runs out of it (a server that died silently, or
-   * hangs) is tried again, which round robin sends to the next server, while time remains.
-   * UNAVAILABLE is retried inside each attempt by gRPC's own policy (see {@link CallPolicy}).
+   * hangs) is tried again on a server this call has not tried yet ({@link TriedServers}), while
+   * time remains. UNAVAILABLE is retried inside each attempt by gRPC's own policy (see {@link
+   * CallPolicy}), which skips tried servers the same way.
    */
   private <Q, R> CompletableFuture<R> call(MethodDescriptor<Q, R> method, Q request) {
     long end = System.nanoTime() + settings.callTimeout().toNanos();
     CompletableFuture<R> result = new CompletableFuture<>();
-    attempt(method, request, end, settings.maxAttempts(), result);
+    attempt(method, request, end, settings.maxAttempts(), new TriedServers(), result);
     return result;
   }
 
   private <Q, R> void attempt(
-      MethodDescriptor<Q, R> method, Q request, long end, int left, CompletableFuture<R> result) {
+      MethodDescriptor<Q, R> method,
+      Q request,
+      long end,
+      int left,
+      TriedServers tried,
+      CompletableFuture<R> result) {
     long budget = Math.min(end - System.nanoTime(), settings.attemptTimeout().toNanos());
-    CompletableFuture<R> one = call(method, request, Deadline.after(budget, TimeUnit.NANOSECONDS));
+    CompletableFuture<R> one =
+        call(method, request, Deadline.after(budget, TimeUnit.NANOSECONDS), tried);
     result.whenComplete(
         (r, e) -> {
           if (result.isCancelled()) {
@@ -234,8 +245,9 @@ public final class GrpcServerClient implements ServerClient {
               && !result.isDone()) {
             log.atDebug()
                 .addKeyValue("server.method", method.getBareMethodName())
-                .log("attempt timed out, trying the next server");
-            attempt(method, request, end, left - 1, result);
+                .addKeyValue("server.address", tried.lastAddress())
+                .log("attempt timed out, trying a server this call has not tried");
+            attempt(method, request, end, left - 1, tried, result);
           } else {
             result.completeExceptionally(e);
           }
@@ -243,11 +255,12 @@ public final class GrpcServerClient implements ServerClient {
   }
 
   private <Q, R> CompletableFuture<R> call(
-      MethodDescriptor<Q, R> method, Q request, Deadline deadline) {
+      MethodDescriptor<Q, R> method, Q request, Deadline deadline, TriedServers tried) {
     String name = method.getBareMethodName();
     long start = System.nanoTime();
     CompletableFuture<R> result = new CompletableFuture<>();
-    ClientCall<Q, R> call = channel.newCall(method, CallOptions.DEFAULT.withDeadline(deadline));
+    ClientCall<Q, R> call =
+        channel.newCall(method, tried.on(CallOptions.DEFAULT.withDeadline(deadline)));
     ClientCalls.asyncUnaryCall(call, request, new Completion<>(result, name, start));
     // A caller that gives up (its HTTP client went away) frees the server call too.
     result.whenComplete(

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * Keeps one WatchNode subscription alive and feeds the {@link NodeView}. The server sends a
  * heartbeat every {@code heartbeat}; a stream silent for three of them is a server that died
  * silently (gRPC keepalive cannot ping more often than every 10 s), so it is cancelled and the
- * agent subscribes again, which round robin sends to the next server. Memory answers meanwhile.
+ * agent subscribes again, to another server than the last subscription's when one is connected.
+ * Memory answers meanwhile.
  */
 final class NodeStream implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeStream.class);
@@ -39,6 +40,10 @@ final class NodeStream implements AutoCloseable {
   private final Duration heartbeat;
   private final LongSupplier nanoTime;
   private Subscription current;
+
+  /** The servers the latest subscription went to, so that the next one avoids a silent one. */
+  private TriedServers lastTried;
+
   private Duration backoff = FIRST_BACKOFF;
   private boolean closed;
 
@@ -67,8 +72,12 @@ final class NodeStream implements AutoCloseable {
     if (closed) {
       return;
     }
+    // Not to the server the last subscription went to when another one is connected: that one
+    // went silent or ended the stream, and round robin's shared turn might send us back to it.
+    TriedServers tried = TriedServers.after(lastTried);
+    lastTried = tried;
     ClientCall<WatchNodeRequest, NodeEvent> call =
-        channel.newCall(KiamServiceGrpc.getWatchNodeMethod(), CallOptions.DEFAULT);
+        channel.newCall(KiamServiceGrpc.getWatchNodeMethod(), tried.on(CallOptions.DEFAULT));
     Subscription subscription = new Subscription(call, nanoTime.getAsLong());
     current = subscription;
     view.subscribed();

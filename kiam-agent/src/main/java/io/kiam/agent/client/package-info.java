@@ -15,11 +15,13 @@
  *   <li>Keepalive pings every 30 s, also without calls, find a silently dead server in at most 40
  *       s; the server permits pings every 10 s without calls.
  *   <li>gRPC's retry policy retries UNAVAILABLE (a server down, restarting, not synced, or unable
- *       to reach STS) up to 3 attempts with 10-50 ms backoff; round robin sends each attempt to the
- *       next server. On top of it, each attempt has its own deadline (half the call timeout) and
- *       one that runs out (a server that died silently) is tried again on the next server. One
- *       deadline (800 ms by default) covers the call and its retries, inside the AWS SDKs' 1 s
- *       budget. Other codes are final and become {@link io.kiam.agent.client.ServerFailure} kinds.
+ *       to reach STS) up to 3 attempts with 10-50 ms backoff. On top of it, each attempt has its
+ *       own deadline (half the call timeout) and one that runs out (a server that died silently) is
+ *       tried again. Every retry goes to a connected server the call has not tried yet ({@code
+ *       SkipTriedBalancer}), not to round robin's next turn, which other calls and the node stream
+ *       share. One deadline (800 ms by default) covers the call and its retries, inside the AWS
+ *       SDKs' 1 s budget. Other codes are final and become {@link
+ *       io.kiam.agent.client.ServerFailure} kinds.
  *   <li>With a node name, {@link io.kiam.agent.client.NodeAwareClient} subscribes to WatchNode and
  *       answers from memory; the server's heartbeat (every second) tells a silent server within
  *       three, faster than keepalive can (gRPC clamps it to 10 s or more).

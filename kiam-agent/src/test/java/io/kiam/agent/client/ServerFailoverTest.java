@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,6 +116,45 @@ class ServerFailoverTest {
         metrics.errors("GetPodCredentials", Status.Code.DEADLINE_EXCEEDED));
   }
 
+  /**
+   * The bad interleaving of issue 10, made to happen: a cold call's first attempt goes to a server
+   * that went silent (accepts, never answers), another call takes round robin's next turn while it
+   * waits (as the node stream's re-subscription does), and the timed-out call's second attempt must
+   * still go to the live server, not to "the next in turn", which is the silent one again.
+   */
+  @Test
+  void theAttemptAfterATimeoutSkipsTheSilentServerWhateverTheTurn() throws Exception {
+    FakeKiamServer behind = server("127.0.0.3", backend());
+    BlackholeRelay silent =
+        new BlackholeRelay(
+            new InetSocketAddress("127.0.0.1", port), new InetSocketAddress("127.0.0.3", port));
+    open.add(silent);
+    FakeKiamServer live = server("127.0.0.2", backend());
+    // 5 s per attempt: the interleaving call below is answered long before the first attempt's
+    // deadline, however loaded the machine.
+    GrpcServerClient client =
+        client(
+            new MutableLookup("127.0.0.1", "127.0.0.2"),
+            settings().withCallTimeout(Duration.ofSeconds(10)));
+    bothConnected(client, behind, live);
+    silent.silence();
+
+    for (int round = 0; round < 2; round++) {
+      CompletableFuture<PodCredentials> cold = coldCallWaitingOn(silent, client);
+      int liveBefore = live.calls("GetPodCredentials");
+      int rolesBefore = live.calls("GetPodRole");
+      // Takes the next turn while the cold call's first attempt waits, as the node stream's
+      // re-subscription did: plain round robin's next turn after it is the silent server.
+      assertEquals("shop-cart", client.podRole(POD_IP).get(4, TimeUnit.SECONDS).role());
+      assertEquals(rolesBefore + 1, live.calls("GetPodRole"), "the live server took the turn");
+
+      assertEquals("shop-cart-pod", cold.get(15, TimeUnit.SECONDS).pod().name());
+      assertEquals(liveBefore + 1, live.calls("GetPodCredentials"));
+    }
+    assertEquals(0, behind.calls("GetPodCredentials"), "the silent server answered nothing");
+    assertEquals(2, metrics.errors("GetPodCredentials", Status.Code.DEADLINE_EXCEEDED));
+  }
+
   @Test
   void keepsAnsweringWhenAServerDies() throws Exception {
     FakeKiamServer a = server("127.0.0.1", backend());
@@ -195,6 +235,30 @@ class ServerFailoverTest {
           return null;
         });
     assertTrue(a.calls("GetPodRole") >= 1);
+  }
+
+  /**
+   * A credentials call whose first attempt waits on the silent server. Where round robin's turn is
+   * depends on what came before, so a call the live server answered at once is asked again: with
+   * nothing else on the channel the turn moves on, and the next call goes to the silent one.
+   */
+  private static CompletableFuture<PodCredentials> coldCallWaitingOn(
+      BlackholeRelay silent, GrpcServerClient client) throws Exception {
+    for (int tries = 0; tries < 4; tries++) {
+      long before = silent.swallowed();
+      CompletableFuture<PodCredentials> cold = client.podCredentials(POD_IP, "shop-cart");
+      Eventually.within(
+          Duration.ofSeconds(5),
+          () -> {
+            assertTrue(cold.isDone() || silent.swallowed() > before, "the call reached no server");
+            return null;
+          });
+      if (!cold.isDone()) {
+        return cold;
+      }
+      assertEquals("shop-cart-pod", cold.get().pod().name(), "answered by the live server");
+    }
+    throw new AssertionError("round robin never sent a first attempt to the silent server");
   }
 
   private static ProgrammableBackend backend() {
