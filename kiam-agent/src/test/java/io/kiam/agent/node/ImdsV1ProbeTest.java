@@ -1,12 +1,18 @@
 package io.kiam.agent.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class ImdsV1ProbeTest {
@@ -43,5 +49,31 @@ class ImdsV1ProbeTest {
     assertEquals(
         URI.create("http://[fd00:ec2::254]/latest/meta-data/instance-id"),
         new ImdsV1Probe(URI.create("http://[fd00:ec2::254]"), Duration.ofSeconds(1)).target());
+  }
+
+  @Test
+  void asksAnIpv6EndpointWithTheLiteralInTheHostHeader() throws Exception {
+    InetAddress loopback6 = InetAddress.getByName("::1");
+    assumeTrue(NetworkInterface.getByInetAddress(loopback6) != null, "no IPv6 loopback here");
+    HttpServer imds = HttpServer.create(new InetSocketAddress(loopback6, 0), 8);
+    AtomicReference<String> host = new AtomicReference<>();
+    imds.createContext(
+        "/latest/meta-data/instance-id",
+        exchange -> {
+          host.set(exchange.getRequestHeaders().getFirst("Host"));
+          byte[] body = "i-0123456789abcdef0".getBytes(StandardCharsets.US_ASCII);
+          exchange.sendResponseHeaders(200, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
+    imds.start();
+    try {
+      int port = imds.getAddress().getPort();
+      URI endpoint = URI.create("http://[::1]:" + port);
+      assertEquals(ImdsV1Status.OPEN, new ImdsV1Probe(endpoint, Duration.ofSeconds(5)).check());
+      assertEquals("[::1]:" + port, host.get());
+    } finally {
+      imds.stop(0);
+    }
   }
 }
