@@ -149,7 +149,8 @@ declare -a AGENT NGINX AGENT_CPU NGINX_CPU
 for round in 1 2; do
   a="$(run "http://169.254.169.254$PATH_CREDS" "$AGENT_PID")"
   rss=""
-  [ -n "$AGENT_PID" ] && rss="$(awk '/VmRSS/ {printf "%.0f MiB", $2/1024}' "/proc/$AGENT_PID/status")"
+  [ -n "$AGENT_PID" ] && rss="$(awk '/VmRSS/ {t=$2} /RssAnon/ {a=$2} /RssFile/ {f=$2} /RssShmem/ {s=$2}
+    END {printf "%.0f MiB (anon %.0f, file %.0f, shmem %.0f)", t/1024, a/1024, f/1024, s/1024}' "/proc/$AGENT_PID/status")"
   n="$(run "http://$NODE_IP:$NGINX_PORT$PATH_CREDS" "$(nginx_pids)")"
   AGENT+=("$(cut -d' ' -f1 <<<"$a")")
   NGINX+=("$(cut -d' ' -f1 <<<"$n")")
