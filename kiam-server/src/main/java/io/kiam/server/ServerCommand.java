@@ -7,7 +7,7 @@ import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
 import io.kiam.server.explain.ExplainCommand;
-import io.kiam.server.sts.ArnResolver;
+import io.kiam.server.policy.ArnResolver;
 import io.kiam.server.sts.CredentialCache;
 import io.kiam.server.sts.CredentialCacheConfig;
 import io.kiam.server.sts.DefaultArnResolver;
@@ -275,7 +275,6 @@ public final class ServerCommand implements Callable<Integer> {
     CredentialCacheConfig cacheConfig =
         fetchers.map(sessions::withMaxConcurrentCalls).orElse(sessions);
     ArnResolver resolver = new DefaultArnResolver(baseArn(config));
-    SessionNames sessionNames = new SessionNames(config.session());
     SdkStsGateway gateway =
         StsGateways.create(
             config.region().orElse("us-east-1"),
@@ -286,8 +285,7 @@ public final class ServerCommand implements Callable<Integer> {
       return KiamServer.builder(config)
           .ownedKubernetesClient(kubernetesClient(config))
           .arnResolver(resolver)
-          .sessionNamer(
-              (annotation, suffix) -> sessionNames.forPod(Optional.ofNullable(annotation)))
+          .sessionNamer(SessionNames::sessionName)
           .credentials(usage -> new CredentialCache(gateway, usage, cacheConfig))
           .instance(hostName())
           .tuning(tuning)

@@ -1,6 +1,6 @@
 package io.kiam.server.explain;
 
-import io.kiam.server.sts.ArnResolver;
+import io.kiam.server.policy.ArnResolver;
 import io.kiam.server.sts.RoleArns;
 
 /**

@@ -1,5 +1,6 @@
 package io.kiam.server.sts;
 
+import io.kiam.server.policy.ArnResolver;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -37,11 +38,6 @@ public final class DefaultArnResolver implements ArnResolver {
               + RoleArns.PARTITIONS);
     }
     this.baseArn = normalised;
-  }
-
-  /** The base ARN in use, always ending in a slash. */
-  public String baseArn() {
-    return baseArn;
   }
 
   @Override

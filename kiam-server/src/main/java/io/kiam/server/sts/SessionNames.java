@@ -9,9 +9,6 @@ import java.util.Optional;
  * STS.
  */
 public final class SessionNames {
-  /** The pod annotation that overrides the default suffix. */
-  public static final String ANNOTATION = "iam.amazonaws.com/session-name";
-
   static final String PREFIX = "kiam-";
 
   /** STS's RoleSessionName limit. */
@@ -33,9 +30,12 @@ public final class SessionNames {
     return annotation.filter(s -> !s.isBlank()).map(SessionNames::build).orElse(defaultName);
   }
 
-  /** The name used when a pod has no annotation. */
-  public String defaultName() {
-    return defaultName;
+  /**
+   * The session name for a pod with the given session-name annotation (or null), falling back to
+   * {@code defaultSuffix}, the {@code --session} flag (validated by {@link #SessionNames(String)}).
+   */
+  public static String sessionName(String annotation, String defaultSuffix) {
+    return build(annotation == null || annotation.isBlank() ? defaultSuffix : annotation);
   }
 
   /**

@@ -1,4 +1,4 @@
-package io.kiam.server.sts;
+package io.kiam.server.policy;
 
 /** Turns a role as a pod's annotation names it (name, path/name, or full ARN) into its full ARN. */
 @FunctionalInterface
