@@ -17,7 +17,7 @@ import io.kiam.server.k8s.PodStore;
 import io.kiam.server.k8s.StaleViewGuard;
 import io.kiam.server.nodes.NodeStreams;
 import io.kiam.server.policy.ArnResolver;
-import io.kiam.server.policy.DecisionLog;
+import io.kiam.server.roles.DecisionLog;
 import io.kiam.server.roles.PodRoles;
 import io.kiam.server.roles.Prefetcher;
 import io.kiam.server.roles.RoleUsageTracker;

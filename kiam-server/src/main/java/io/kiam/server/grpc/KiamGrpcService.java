@@ -23,7 +23,7 @@ import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.k8s.PodLookup;
 import io.kiam.server.nodes.NodeStreams;
 import io.kiam.server.policy.Decision;
-import io.kiam.server.policy.DecisionLog;
+import io.kiam.server.roles.DecisionLog;
 import io.kiam.server.roles.PodRoles;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.StsFailure;

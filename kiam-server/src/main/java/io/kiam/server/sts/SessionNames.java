@@ -9,6 +9,9 @@ import java.util.Optional;
  * STS.
  */
 public final class SessionNames {
+  /** The default suffix (the server's {@code --session} default). */
+  public static final String DEFAULT_SUFFIX = "kiam";
+
   static final String PREFIX = "kiam-";
 
   /** STS's RoleSessionName limit. */

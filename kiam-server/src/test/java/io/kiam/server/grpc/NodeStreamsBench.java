@@ -7,7 +7,7 @@ import io.kiam.server.events.PodEvents;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
 import io.kiam.server.nodes.NodeStreams;
-import io.kiam.server.policy.DecisionLog;
+import io.kiam.server.roles.DecisionLog;
 import io.kiam.server.roles.PodRoles;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.DefaultArnResolver;

@@ -1,7 +1,8 @@
-package io.kiam.server.policy;
+package io.kiam.server.roles;
 
 import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.k8s.PodListener;
+import io.kiam.server.policy.Decision;
 import io.kiam.server.sts.IssuedCredentials;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
