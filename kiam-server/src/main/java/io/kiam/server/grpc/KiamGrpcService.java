@@ -38,8 +38,6 @@ import java.util.function.BooleanSupplier;
  * into protobuf and failures into status codes ({@link GrpcStatuses}, see kiam.proto).
  */
 public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
-  private static final int MAX_ROLE_LENGTH = 2048;
-
   private final PodFinder pods;
   private final PodRoles roles;
   private final CredentialsSource credentials;
@@ -107,7 +105,10 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
     boolean inResponse = request.getDecisionInResponse();
     try {
       ip = checkedIp(request.getIp());
-      String role = inResponse && request.getRole().isEmpty() ? "" : checkedRole(request.getRole());
+      String role =
+          inResponse && request.getRole().isEmpty()
+              ? ""
+              : AgentInput.checkedRole(request.getRole());
       String canonicalIp = ip;
       answer =
           pods.awaitByIp(ip, podWait)
@@ -272,18 +273,6 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
     }
   }
 
-  private static String checkedRole(String role) {
-    if (role.isBlank()) {
-      throw new Refusal(Status.INVALID_ARGUMENT, "the requested role is empty");
-    }
-    if (role.length() > MAX_ROLE_LENGTH || role.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
-      throw new Refusal(
-          Status.INVALID_ARGUMENT,
-          "the requested role is malformed (too long, or has spaces or control characters)");
-    }
-    return role;
-  }
-
   private void logRefusal(String ip, String requestedRole, Throwable failure) {
     Throwable cause = unwrap(failure);
     PodInfo pod = cause instanceof Refusal refusal ? refusal.pod : null;
@@ -293,15 +282,10 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
     }
     decisions.refused(
         pod,
-        clip(ip),
-        pod != null && pod.hasRole() ? pod.role() : clip(requestedRole),
+        AgentInput.clip(ip),
+        pod != null && pod.hasRole() ? pod.role() : AgentInput.clip(requestedRole),
         status.getCode().name(),
         // The pod got the short form; operators get STS's own words.
         stsFailure(cause).map(Throwable::getMessage).orElse(status.getDescription()));
-  }
-
-  /** Request fields are the agent's input: keep a malformed one from flooding the log. */
-  private static String clip(String text) {
-    return text == null || text.length() <= 128 ? text : text.substring(0, 128) + "...";
   }
 }
