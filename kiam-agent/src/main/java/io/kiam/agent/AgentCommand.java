@@ -1,6 +1,6 @@
 package io.kiam.agent;
 
-import io.kiam.agent.metadata.ConnectionLimits;
+import io.kiam.agent.http.ConnectionLimits;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
