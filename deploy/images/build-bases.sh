@@ -22,8 +22,9 @@ cache="${KIAM_IMAGE_CACHE:-${HOME}/.cache/kiam-images}"
 mkdir -p "$out" "$cache"
 
 command -v mmdebstrap >/dev/null || { echo "build-bases.sh: needs mmdebstrap (apt-get install mmdebstrap)" >&2; exit 1; }
+command -v java >/dev/null || { echo "build-bases.sh: needs java (17 or newer) for NormalizeJks.java" >&2; exit 1; }
 
-key="$(cd "$here" && cat build-bases.sh iptables-wrapper server.packages agent.packages \
+key="$(cd "$here" && cat build-bases.sh NormalizeJks.java iptables-wrapper server.packages agent.packages \
   | { cat; echo "$arch $suite $SOURCE_DATE_EPOCH"; } | sha256sum | cut -c1-16)"
 
 packages() { grep -v '^\s*#' "$here/$1.packages" | grep -v '^\s*$' | paste -sd, -; }
@@ -53,12 +54,16 @@ mirrors=(
   "deb http://deb.debian.org/debian $suite-updates main"
   "deb http://deb.debian.org/debian-security $suite-security main"
 )
-# Run in every image: record the packages, then drop what a running daemon never reads.
+# Run in every image: give the JRE's CA keystore fixed entry dates (ca-certificates-java stamps each
+# entry with the time of the install, the one difference between two builds), record the packages,
+# then drop what a running daemon never reads.
+normalize="java '$here/NormalizeJks.java' \"\$1/etc/ssl/certs/java/cacerts\""
 record='mkdir -p "$1/usr/share/kiam" && chroot "$1" dpkg-query -W -f="\${Package}\t\${Version}\t\${Architecture}\n" | LC_ALL=C sort >"$1/usr/share/kiam/packages.tsv"'
 tidy='rm -rf "$1"/var/log/* "$1"/var/cache/ldconfig/aux-cache "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/info/* && : >"$1/etc/machine-id"'
 # The server image: a fixed non-root user (the chart's runAsUser), and no shell, perl or package
 # manager (the chart's probes exec java directly). dpkg's status file stays for image scanners.
 server_hooks=(
+  --customize-hook="$normalize"
   --customize-hook='echo "kiam:x:65532:65532:kiam:/nonexistent:/usr/sbin/nologin" >>"$1/etc/passwd"'
   --customize-hook='echo "kiam:x:65532:" >>"$1/etc/group"'
   --customize-hook="$record"
@@ -68,6 +73,7 @@ server_hooks=(
 # The agent image keeps its shell (the iptables wrapper is a script) and puts the wrapper first on PATH.
 agent_hooks=(
   --customize-hook="install -m 0755 '$here/iptables-wrapper' \"\$1/usr/local/sbin/iptables\""
+  --customize-hook="$normalize"
   --customize-hook="$record"
   --customize-hook="$tidy"
 )

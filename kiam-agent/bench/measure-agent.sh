@@ -3,7 +3,7 @@
 # under 64 keep-alive connections of credential requests (wrk), against the fake kiam-server over
 # mutual TLS on loopback. Then SIGTERM, which must stop it cleanly.
 #
-#   mvn -B -q -o -pl kiam-agent package -DskipTests   # builds target/kiam-agent.jar and test classes
+#   mvn -B -q -o -pl kiam-agent -am package -DskipTests   # builds target/kiam-agent.jar and test classes
 #   kiam-agent/bench/measure-agent.sh [seconds=20] [connections=64] [level=info]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,10 @@ LEVEL=${3:-info}
 JVM_FLAGS=${JVM_FLAGS:-"-XX:+UseSerialGC -Xss256k -XX:MaxMetaspaceSize=64m -Xmx64m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Dio.netty.allocator.numDirectArenas=1"}
 WORK=$(mktemp -d /tmp/kiam-agent-bench.XXXXXX)
 cp target/kiam-agent.jar "$WORK/agent.jar"
-mvn -B -q -o dependency:build-classpath -Dmdep.outputFile="$WORK/cp" -Dmdep.includeScope=test >/dev/null
+# From the reactor (-am), so the project's own modules resolve to their target/classes without
+# `mvn install`; the agent is built last and writes the file last.
+(cd .. && mvn -B -q -o -pl kiam-agent -am compile dependency:build-classpath \
+  -Dmdep.outputFile="$WORK/cp" -Dmdep.includeScope=test >/dev/null)
 CP="target/test-classes:target/classes:$(cat "$WORK/cp")"
 
 java -Xmx128m -cp "$CP" io.kiam.agent.bench.BenchKiamServer "$WORK/pki" >"$WORK/server.out" 2>"$WORK/server.err" &

@@ -4,7 +4,12 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
+import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
+import ch.qos.logback.core.encoder.Encoder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -30,6 +35,13 @@ public final class AccessLogQueue extends UnsynchronizedAppenderBase<ILoggingEve
    */
   public static final int DEFAULT_CAPACITY = 2048;
 
+  /** Lines taken from the queue at once. */
+  static final int BATCH = 256;
+
+  /** The largest write of gathered lines: a pipe takes writes up to PIPE_BUF (4096) whole. */
+  static final int CHUNK = 4096;
+
+  private final ByteArrayOutputStream chunk = new ByteArrayOutputStream(CHUNK);
   private final BlockingQueue<ILoggingEvent> queue;
   private final Appender<ILoggingEvent> target;
   private final AtomicLong dropped = new AtomicLong();
@@ -102,13 +114,56 @@ public final class AccessLogQueue extends UnsynchronizedAppenderBase<ILoggingEve
   }
 
   private void drain() {
+    List<ILoggingEvent> batch = new ArrayList<>(BATCH);
     try {
       while (true) {
-        target.doAppend(queue.take());
+        batch.add(queue.take());
+        queue.drainTo(batch, BATCH - 1);
+        write(batch);
+        batch.clear();
       }
     } catch (InterruptedException e) {
       // Stopping: stop() writes what is left.
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * Writes what the queue held: to a console, whole lines gathered into one write of at most {@link
+   * #CHUNK} bytes (one system call for many lines under load; a write that size reaches a pipe
+   * whole, so lines of other threads never land inside ours); to any other appender, line by line.
+   */
+  private void write(List<ILoggingEvent> batch) {
+    if (!(target instanceof OutputStreamAppender<ILoggingEvent> console)
+        || !console.isStarted()
+        || console.getEncoder() == null
+        || console.getOutputStream() == null) {
+      batch.forEach(target::doAppend);
+      return;
+    }
+    Encoder<ILoggingEvent> encoder = console.getEncoder();
+    chunk.reset();
+    try {
+      for (ILoggingEvent event : batch) {
+        byte[] line = encoder.encode(event);
+        if (chunk.size() > 0 && chunk.size() + line.length > CHUNK) {
+          flush(console);
+        }
+        chunk.write(line);
+      }
+      flush(console);
+    } catch (IOException e) {
+      addError("cannot write the access log", e);
+    }
+  }
+
+  private void flush(OutputStreamAppender<ILoggingEvent> console) throws IOException {
+    if (chunk.size() == 0) {
+      return;
+    }
+    OutputStream out = console.getOutputStream();
+    chunk.writeTo(out);
+    out.flush();
+    chunk.reset();
   }
 }

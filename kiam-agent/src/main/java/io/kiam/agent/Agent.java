@@ -20,6 +20,8 @@ import io.kiam.agent.iptables.ProcessRunner;
 import io.kiam.agent.metrics.AgentMetrics;
 import io.kiam.agent.node.ImdsV1Probe;
 import io.kiam.agent.node.ImdsV1Watch;
+import io.kiam.agent.node.NodeTaints;
+import io.kiam.agent.node.StartupTaintRemover;
 import io.kiam.agent.upstream.UpstreamProxy;
 import io.kiam.common.metrics.MetricsEndpoint;
 import io.kiam.common.tls.ReloadingTls;
@@ -37,6 +39,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -77,6 +80,8 @@ public final class Agent implements AutoCloseable {
   private final LongSupplier accessLogDropped;
   private final ConnectionLimits connectionLimits;
   private final UnaryOperator<ClientSettings> clientTuning;
+  private final NodeTaints taints;
+  private final String taintKey;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private MetadataServer server;
@@ -92,6 +97,8 @@ public final class Agent implements AutoCloseable {
     this.accessLogDropped = builder.accessLogDropped;
     this.connectionLimits = builder.connectionLimits;
     this.clientTuning = builder.clientTuning;
+    this.taints = builder.taints;
+    this.taintKey = builder.taintKey;
   }
 
   /** A builder with the real collaborators; tests swap the server client, iptables or registry. */
@@ -109,6 +116,9 @@ public final class Agent implements AutoCloseable {
       awaitServers(client, startupWait);
       InterceptionCheck interception = intercept();
       serve(client, interception);
+      if (taints != null) {
+        remember(removeStartupTaint(client, interception));
+      }
       if (!config.imdsCheckInterval().isZero()) {
         // the boot window's last line: warn while the node's own metadata service answers IMDSv1
         remember(
@@ -168,6 +178,19 @@ public final class Agent implements AutoCloseable {
         .help("Pod IPs of this node the agent holds in memory from the node stream")
         .callback(cb -> cb.call(node.known()))
         .register(registry);
+    CounterWithCallback.builder()
+        .name("kiam_agent_pod_lookups_total")
+        .help(
+            "Role and credential look-ups by where the answer came from: memory (no server call),"
+                + " cold (one call for an IP memory does not know), unary (the per-request calls)")
+        .labelNames("source")
+        .callback(
+            cb -> {
+              for (NodeAwareClient.Source source : NodeAwareClient.Source.values()) {
+                cb.call(node.lookups(source), source.name().toLowerCase(Locale.ROOT));
+              }
+            })
+        .register(registry);
     return node;
   }
 
@@ -191,6 +214,37 @@ public final class Agent implements AutoCloseable {
         .log(
             "no kiam-server answered within {}ms; listening anyway, pods get 503 until one does",
             wait.toMillis());
+  }
+
+  /** Lifts the node's startup taint once the rule is in place and a server answers. */
+  private StartupTaintRemover removeStartupTaint(
+      ServerClient client, InterceptionCheck interception) {
+    String node =
+        config
+            .nodeName()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "--remove-startup-taint needs --node-name (NODE_NAME): the agent removes"
+                            + " the taint from its own node only"));
+    return StartupTaintRemover.start(
+        taints,
+        node,
+        taintKey,
+        () -> {
+          Optional<String> rule = interception.problem();
+          if (rule.isPresent()) {
+            return rule;
+          }
+          try {
+            return client.healthy().get(STARTUP_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                ? Optional.empty()
+                : Optional.of("no kiam-server answers as serving");
+          } catch (java.util.concurrent.ExecutionException
+              | java.util.concurrent.TimeoutException e) {
+            return Optional.of("no kiam-server reachable");
+          }
+        });
   }
 
   /** Installs the DNAT rule before the server listens: pods get "refused", never the node. */
@@ -309,6 +363,8 @@ public final class Agent implements AutoCloseable {
     private LongSupplier accessLogDropped = () -> 0;
     private ConnectionLimits connectionLimits = ConnectionLimits.defaults();
     private UnaryOperator<ClientSettings> clientTuning = UnaryOperator.identity();
+    private NodeTaints taints;
+    private String taintKey;
 
     private Builder(AgentConfig config) {
       this.config = config;
@@ -353,6 +409,13 @@ public final class Agent implements AutoCloseable {
     /** Adjusts the gRPC client's settings (kiam's keepalive flags). */
     public Builder clientSettings(UnaryOperator<ClientSettings> tuning) {
       this.clientTuning = java.util.Objects.requireNonNull(tuning, "tuning");
+      return this;
+    }
+
+    /** Remove the taint with this key from the agent's own node once it is ready for pods. */
+    public Builder startupTaint(String key, NodeTaints nodeTaints) {
+      this.taintKey = java.util.Objects.requireNonNull(key, "key");
+      this.taints = java.util.Objects.requireNonNull(nodeTaints, "nodeTaints");
       return this;
     }
 

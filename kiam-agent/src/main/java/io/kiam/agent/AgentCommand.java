@@ -1,6 +1,8 @@
 package io.kiam.agent;
 
+import io.kiam.agent.client.ClientSettings;
 import io.kiam.agent.http.ConnectionLimits;
+import io.kiam.agent.node.ApiServerNodeTaints;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
@@ -9,12 +11,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
@@ -140,8 +144,8 @@ public final class AgentCommand implements Callable<Integer> {
       names = "--max-connections-per-ip",
       defaultValue = "" + ConnectionLimits.DEFAULT_PER_SOURCE,
       description =
-          "Open connections one source IP may hold; past it the source's longest idle one is"
-              + " closed, or the new one if all are busy (default: ${DEFAULT-VALUE}).")
+          "Open connections one source IP may hold; past it the source's new connection is"
+              + " closed at once, its open ones are kept (default: ${DEFAULT-VALUE}).")
   int maxConnectionsPerIp;
 
   @Option(
@@ -179,6 +183,18 @@ public final class AgentCommand implements Callable<Integer> {
   /** uswitch/kiam v4's flags, so kiam's DaemonSet starts unchanged. */
   @Mixin KiamAgentFlags kiam = new KiamAgentFlags();
 
+  /** The opt-in startup taint the agent lifts from its own node. */
+  @Mixin StartupTaintFlags startupTaint = new StartupTaintFlags();
+
+  @Option(
+      names = "--node-identity-token",
+      paramLabel = "FILE",
+      description =
+          "A projected service-account token (audience kiam-server) sent with every call, for"
+              + " servers run with --require-node-identity; re-read when the kubelet rotates it"
+              + " (default: none).")
+  Path nodeIdentityToken;
+
   /** The validated configuration these flags describe. */
   public AgentConfig config() {
     kiam.refuseUnsafe();
@@ -206,6 +222,11 @@ public final class AgentCommand implements Callable<Integer> {
         imdsCheckInterval);
   }
 
+  /** The startup taint these flags ask the agent to lift from its own node, if any. */
+  public Optional<io.kiam.agent.node.StartupTaintConfig> startupTaint() {
+    return startupTaint.config();
+  }
+
   /** The validated connection limits these flags describe. */
   public ConnectionLimits connectionLimits() {
     return new ConnectionLimits(maxConnectionsPerIp, maxConnections);
@@ -230,8 +251,29 @@ public final class AgentCommand implements Callable<Integer> {
 
   /** The agent these flags describe, kiam's start-up wait and keepalive flags applied. */
   Agent.Builder builder(AgentConfig config) {
-    Agent.Builder builder = Agent.builder(config).clientSettings(kiam.clientSettings());
+    UnaryOperator<ClientSettings> tuning = kiam.clientSettings();
+    Path token = nodeIdentityToken;
+    if (token != null && !Files.isReadable(token)) {
+      throw new IllegalArgumentException("--node-identity-token: cannot read " + token);
+    }
+    Agent.Builder builder =
+        Agent.builder(config)
+            .clientSettings(
+                token == null
+                    ? tuning
+                    : settings -> tuning.apply(settings).withNodeIdentityToken(token));
     kiam.startupWait().ifPresent(builder::startupWait);
+    startupTaint
+        .config()
+        .ifPresent(
+            taint -> {
+              if (config.nodeName().isEmpty()) {
+                throw new IllegalArgumentException(
+                    "--remove-startup-taint needs --node-name (NODE_NAME): the agent removes the"
+                        + " taint from its own node only");
+              }
+              builder.startupTaint(taint.taintKey(), ApiServerNodeTaints.create(taint));
+            });
     return builder;
   }
 

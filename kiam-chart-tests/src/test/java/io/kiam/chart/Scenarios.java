@@ -56,8 +56,11 @@ final class Scenarios {
 
   static final String EXPLICIT_AWS =
       """
+      nodeIdentity:
+        enabled: true
       server:
         roleBaseArn: arn:aws:iam::123456789012:role/kiam/
+        allowedRoleAccounts: "210987654321,111122223333"
         assumeRoleArn: arn:aws:iam::123456789012:role/kiam-server
         region: eu-west-1
         stsEndpoint: https://sts.eu-west-1.amazonaws.com

@@ -82,6 +82,15 @@ class ServerFlagsTest {
     assertEquals(50.0, (double) result.matchedOptionValue("--sts-rate", 0.0));
     assertEquals(100, (int) result.matchedOptionValue("--sts-burst", 0));
     assertEquals(Duration.ofMinutes(1), result.matchedOptionValue("--watch-stale-after", null));
+    assertTrue(!result.hasMatchedOption("--session-tags"), "session tags are opt-in");
+  }
+
+  @Test
+  void sessionTagsValueTurnsTheFlagOn() {
+    String[] args =
+        ContainerArgs.expanded(container(KiamChart.render("server:\n  sessionTags: true\n")));
+    ParseResult result = serverCommandLine().parseArgs(args);
+    assertTrue(result.hasMatchedOption("--session-tags"), Arrays.toString(args));
   }
 
   @Test

@@ -28,6 +28,7 @@ class ValuesSchemaTest {
           a zero STS rate                    | server: {stsRate: 0}                                   | /server/stsRate
           a fractional STS burst             | server: {stsBurst: 2.5}                                | /server/stsBurst
           a staleness without a unit         | server: {watchStaleAfter: '60'}                        | /server/watchStaleAfter
+          session tags as a string           | server: {sessionTags: 'yes'}                           | /server/sessionTags
           an unknown TLS mode                | tls: {mode: vault}                                     | /tls/mode
           """)
   void refuses(String what, String values, String namedInError) {

@@ -36,6 +36,7 @@ public final class NodeExtension implements BeforeAllCallback, AfterAllCallback,
       throw new IllegalStateException("the e2e node needs iptables: apt-get install iptables");
     }
     RunNames names = RunNames.random();
+    NodeShape shape = context.getRequiredTestClass().getAnnotation(NodeShape.class);
     Path workDir = Path.of(property("kiam.e2e.workDir")).resolve(names.prefix());
     NodeOptions options =
         new NodeOptions(
@@ -46,7 +47,21 @@ public final class NodeExtension implements BeforeAllCallback, AfterAllCallback,
             Path.of(property("kiam.e2e.serverJar")),
             Path.of(property("kiam.e2e.agentJar")),
             Path.of(property("kiam.e2e.harnessJar")),
-            host -> TestkitSts.start(host, roles(context)));
+            host ->
+                inNode(context)
+                    ? TestkitSts.startForNodeRole(host, roles(context))
+                    : TestkitSts.start(host, roles(context)),
+            shape == null ? 1 : shape.servers(),
+            null,
+            List.of(),
+            shape == null ? List.of() : List.of(shape.agentFlags()));
+    if (inNode(context)) {
+      options = options.withServersInNode();
+    }
+    NodeImds imds = context.getRequiredTestClass().getAnnotation(NodeImds.class);
+    if (imds != null) {
+      options = options.withMetadataMode(imds.value());
+    }
     KiamNode node = KiamNode.start(options);
     context.getStore(STORE).put(KiamNode.class, node);
   }
@@ -104,6 +119,10 @@ public final class NodeExtension implements BeforeAllCallback, AfterAllCallback,
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     return context.getStore(STORE).get(KiamNode.class, KiamNode.class);
+  }
+
+  private static boolean inNode(ExtensionContext context) {
+    return context.getRequiredTestClass().isAnnotationPresent(ServersInNode.class);
   }
 
   private static List<String> roles(ExtensionContext context) {

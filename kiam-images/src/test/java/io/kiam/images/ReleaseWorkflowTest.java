@@ -54,7 +54,7 @@ class ReleaseWorkflowTest {
   void publishesToTheOneRegistryVariableSignsKeylesslyAndPushesTheChart() {
     assertTrue(workflow.path("env").path("REGISTRY").asText().contains("vars.KIAM_REGISTRY"));
     JsonNode publish = job("publish");
-    assertEquals("images", publish.path("needs").asText());
+    assertEquals("[\"images\",\"reproducible-bases\"]", publish.path("needs").toString());
     assertEquals(
         "write",
         publish.path("permissions").path("id-token").asText(),
@@ -69,6 +69,22 @@ class ReleaseWorkflowTest {
     assertTrue(run.contains("helm push") && run.contains("oci://$REGISTRY/charts"), run);
     // Signing uses the digest pushed, never a tag that could move.
     assertTrue(run.contains("$REGISTRY/$image@$(cat"), run);
+  }
+
+  @Test
+  void checksTheBasesAreReproducibleBeforePublishingAndByHand() {
+    assertTrue(workflow.path("on").has("workflow_dispatch"));
+    JsonNode check = job("reproducible-bases");
+    assertTrue(check.path("if").asText().contains("refs/tags/v"));
+    assertTrue(check.path("if").asText().contains("workflow_dispatch"));
+    assertTrue(run(check).contains("deploy/images/check-reproducible.sh"), run(check));
+    assertTrue(
+        java.nio.file.Files.isExecutable(
+            WORKFLOW
+                .getParent()
+                .getParent()
+                .getParent()
+                .resolve("deploy/images/check-reproducible.sh")));
   }
 
   @Test

@@ -10,7 +10,9 @@ import io.kiam.server.grpc.GrpcMetrics;
 import io.kiam.server.grpc.GrpcServer;
 import io.kiam.server.grpc.HealthOnlyServer;
 import io.kiam.server.grpc.KiamGrpcService;
+import io.kiam.server.grpc.NodeIdentityInterceptor;
 import io.kiam.server.grpc.ServerHealth;
+import io.kiam.server.identity.TokenReviewer;
 import io.kiam.server.k8s.KubernetesCaches;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
@@ -33,6 +35,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -69,6 +72,7 @@ public final class KiamServer implements AutoCloseable {
   private final String instance;
   private final AutoCloseable alsoClose;
   private final ServerTuning tuning;
+  private final TokenReviewer nodeIdentity;
 
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(1);
@@ -97,6 +101,7 @@ public final class KiamServer implements AutoCloseable {
     this.instance = b.instance;
     this.alsoClose = b.alsoClose;
     this.tuning = b.tuning;
+    this.nodeIdentity = b.nodeIdentity;
   }
 
   /** A builder for the given settings. */
@@ -150,7 +155,9 @@ public final class KiamServer implements AutoCloseable {
 
     pods = new PodStore(executor);
     namespaces = new NamespaceStore(tuning.anchoredNamespaces());
-    PodRoles roles = new PodRoles(resolver, sessionNamer, config.session(), namespaces, events);
+    PodRoles roles =
+        new PodRoles(
+            resolver, sessionNamer, config.session(), namespaces, events, config.sessionTags());
     usage = new RoleUsageTracker(roles);
     CredentialsSource credentials = credentialsFactory.apply(usage);
     if (credentials instanceof AutoCloseable closeable) {
@@ -226,7 +233,10 @@ public final class KiamServer implements AutoCloseable {
             health,
             metrics,
             executor,
-            tuning.grpc());
+            tuning.grpc(),
+            nodeIdentity == null
+                ? List.of()
+                : List.of(new NodeIdentityInterceptor(nodeIdentity, pods)));
     grpc.start();
     started.push(() -> grpc.shutdown(config.shutdownGrace()));
     // Streams never end by themselves: end them first so shutdown need not wait out the grace.
@@ -454,6 +464,7 @@ public final class KiamServer implements AutoCloseable {
     private String instance = "kiam-server";
     private AutoCloseable alsoClose = () -> {};
     private ServerTuning tuning = ServerTuning.defaults();
+    private TokenReviewer nodeIdentity;
 
     private Builder(ServerConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -521,6 +532,15 @@ public final class KiamServer implements AutoCloseable {
     /** kiam's connection, resync and namespace-matching settings (default: ours). */
     public Builder tuning(ServerTuning tuning) {
       this.tuning = Objects.requireNonNull(tuning, "tuning");
+      return this;
+    }
+
+    /**
+     * Serves each agent only its own node's pods, the node its token's review names ({@code
+     * --require-node-identity}; default: any agent with a certificate is served every pod).
+     */
+    public Builder nodeIdentity(TokenReviewer reviewer) {
+      this.nodeIdentity = reviewer;
       return this;
     }
 

@@ -7,6 +7,8 @@ import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
 import io.kiam.server.explain.ExplainCommand;
+import io.kiam.server.identity.KubernetesTokenReviewer;
+import io.kiam.server.identity.ReviewCache;
 import io.kiam.server.policy.ArnResolver;
 import io.kiam.server.sts.CredentialCache;
 import io.kiam.server.sts.CredentialCacheConfig;
@@ -22,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -201,8 +204,21 @@ public final class ServerCommand implements Callable<Integer> {
               + " kubelet's native gRPC probe (default: off).")
   InetSocketAddress healthListen;
 
+  @Option(
+      names = "--session-tags",
+      description =
+          "Tag each AssumeRole with the pod (kubernetes-namespace, kubernetes-pod-name,"
+              + " kubernetes-pod-uid, kubernetes-service-account) and set SourceIdentity"
+              + " NAMESPACE.POD, so CloudTrail tells pods apart. Roles' trust must allow"
+              + " sts:TagSession and sts:SetSourceIdentity. One STS session per pod instead of"
+              + " per role (default: off).")
+  boolean sessionTags;
+
   /** uswitch/kiam v4's flags, so kiam's manifests start unchanged. */
   @Mixin KiamServerFlags kiam = new KiamServerFlags();
+
+  /** What pods and agents may reach: other accounts, node identity. */
+  @Mixin ServerSecurityFlags security = new ServerSecurityFlags();
 
   /** The settings the flags describe; IllegalArgumentException (exit 2) when they are bad. */
   ServerConfig config() {
@@ -228,7 +244,8 @@ public final class ServerCommand implements Callable<Integer> {
         shutdownGrace,
         new CredentialCacheConfig.Pacing(stsRate, stsBurst),
         watchStaleAfter,
-        Optional.ofNullable(healthListen));
+        Optional.ofNullable(healthListen),
+        sessionTags);
   }
 
   /** kiam's gRPC, resync and namespace-matching settings; IllegalArgumentException when bad. */
@@ -243,7 +260,8 @@ public final class ServerCommand implements Callable<Integer> {
     Optional<Integer> fetchers = kiam.fetchers();
     Logging.configure(config.logFormat(), config.level());
     kiam.warn();
-    KiamServer server = production(config, tuning, fetchers);
+    security.validate();
+    KiamServer server = production(config, tuning, fetchers, security);
     Thread hook = new Thread(server::close, "kiam-server-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
@@ -268,13 +286,22 @@ public final class ServerCommand implements Callable<Integer> {
   /** {@link #production(ServerConfig)} with kiam's tuning flags and --fetchers applied. */
   static KiamServer production(
       ServerConfig config, ServerTuning tuning, Optional<Integer> fetchers) {
+    return production(config, tuning, fetchers, new ServerSecurityFlags());
+  }
+
+  /** {@link #production(ServerConfig, ServerTuning, Optional)} with the security flags applied. */
+  static KiamServer production(
+      ServerConfig config,
+      ServerTuning tuning,
+      Optional<Integer> fetchers,
+      ServerSecurityFlags security) {
     CredentialCacheConfig sessions =
         CredentialCacheConfig.defaults()
             .withSession(config.sessionDuration(), config.sessionRefresh())
             .withPacing(config.stsPacing());
     CredentialCacheConfig cacheConfig =
         fetchers.map(sessions::withMaxConcurrentCalls).orElse(sessions);
-    ArnResolver resolver = new DefaultArnResolver(baseArn(config));
+    ArnResolver resolver = new DefaultArnResolver(baseArn(config), security.allowedRoleAccounts());
     SdkStsGateway gateway =
         StsGateways.create(
             config.region().orElse("us-east-1"),
@@ -282,8 +309,16 @@ public final class ServerCommand implements Callable<Integer> {
             config.assumeRoleArn(),
             StsGateways.DEFAULT_CALL_TIMEOUT);
     try {
+      KubernetesClient client = kubernetesClient(config);
       return KiamServer.builder(config)
-          .ownedKubernetesClient(kubernetesClient(config))
+          .ownedKubernetesClient(client)
+          .nodeIdentity(
+              security.requireNodeIdentity()
+                  ? new ReviewCache(
+                      new KubernetesTokenReviewer(client, security.nodeIdentityAudience()),
+                      ReviewCache.DEFAULT_TTL,
+                      Clock.systemUTC())
+                  : null)
           .arnResolver(resolver)
           .sessionNamer(SessionNames::sessionName)
           .credentials(usage -> new CredentialCache(gateway, usage, cacheConfig))

@@ -27,6 +27,8 @@ import java.util.regex.Pattern;
  * @param watchStaleAfter how long a pod or namespace watch may be down before IPs the server has
  *     not answered before are refused as UNAVAILABLE; zero: never
  * @param healthListen where to serve grpc.health.v1 in plain text for the kubelet's gRPC probe
+ * @param sessionTags whether AssumeRole carries the pod's session tags and SourceIdentity (one
+ *     session per pod then)
  */
 public record ServerConfig(
     InetSocketAddress bind,
@@ -47,7 +49,8 @@ public record ServerConfig(
     Duration shutdownGrace,
     CredentialCacheConfig.Pacing stsPacing,
     Duration watchStaleAfter,
-    Optional<InetSocketAddress> healthListen) {
+    Optional<InetSocketAddress> healthListen,
+    boolean sessionTags) {
 
   public static final String DEFAULT_BIND = "0.0.0.0:9610";
   public static final String DEFAULT_SESSION = SessionNames.DEFAULT_SUFFIX;
@@ -183,6 +186,75 @@ public record ServerConfig(
           "--shutdown-grace: " + human(shutdownGrace) + " must be 0..5m");
     }
     Logging.parseLevel(level);
+  }
+
+  /** The settings without session tags. */
+  public ServerConfig(
+      InetSocketAddress bind,
+      Optional<Path> kubeconfig,
+      TlsFiles tls,
+      Optional<String> roleBaseArn,
+      boolean roleBaseArnAutodetect,
+      Optional<String> assumeRoleArn,
+      Optional<String> region,
+      Optional<URI> stsEndpoint,
+      String session,
+      Duration sessionDuration,
+      Duration sessionRefresh,
+      Duration podWait,
+      Optional<InetSocketAddress> prometheusListen,
+      LogFormat logFormat,
+      String level,
+      Duration shutdownGrace,
+      CredentialCacheConfig.Pacing stsPacing,
+      Duration watchStaleAfter,
+      Optional<InetSocketAddress> healthListen) {
+    this(
+        bind,
+        kubeconfig,
+        tls,
+        roleBaseArn,
+        roleBaseArnAutodetect,
+        assumeRoleArn,
+        region,
+        stsEndpoint,
+        session,
+        sessionDuration,
+        sessionRefresh,
+        podWait,
+        prometheusListen,
+        logFormat,
+        level,
+        shutdownGrace,
+        stsPacing,
+        watchStaleAfter,
+        healthListen,
+        false);
+  }
+
+  /** This config with session tags on or off. */
+  public ServerConfig withSessionTags(boolean on) {
+    return new ServerConfig(
+        bind,
+        kubeconfig,
+        tls,
+        roleBaseArn,
+        roleBaseArnAutodetect,
+        assumeRoleArn,
+        region,
+        stsEndpoint,
+        session,
+        sessionDuration,
+        sessionRefresh,
+        podWait,
+        prometheusListen,
+        logFormat,
+        level,
+        shutdownGrace,
+        stsPacing,
+        watchStaleAfter,
+        healthListen,
+        on);
   }
 
   /**

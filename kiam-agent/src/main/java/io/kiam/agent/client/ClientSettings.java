@@ -1,7 +1,9 @@
 package io.kiam.agent.client;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How the agent talks to the kiam-servers.
@@ -25,7 +27,8 @@ public record ClientSettings(
     Duration keepAliveTime,
     Duration keepAliveTimeout,
     Duration resolveEvery,
-    Duration resolveMinGap) {
+    Duration resolveMinGap,
+    Optional<Path> nodeIdentityToken) {
 
   public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofMillis(800);
   public static final int DEFAULT_MAX_ATTEMPTS = 3;
@@ -39,6 +42,7 @@ public record ClientSettings(
 
   public ClientSettings {
     Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(nodeIdentityToken, "nodeIdentityToken");
     if (serverName != null && serverName.isBlank()) {
       throw new IllegalArgumentException("server name must not be blank");
     }
@@ -56,6 +60,45 @@ public record ClientSettings(
     requirePositive("resolve minimum gap", resolveMinGap);
   }
 
+  /** The settings without a node identity token (tests and embedding). */
+  public ClientSettings(
+      ServerTarget target,
+      String serverName,
+      Duration callTimeout,
+      int maxAttempts,
+      Duration keepAliveTime,
+      Duration keepAliveTimeout,
+      Duration resolveEvery,
+      Duration resolveMinGap) {
+    this(
+        target,
+        serverName,
+        callTimeout,
+        maxAttempts,
+        keepAliveTime,
+        keepAliveTimeout,
+        resolveEvery,
+        resolveMinGap,
+        Optional.empty());
+  }
+
+  /**
+   * The same settings sending the projected service-account token in {@code file} with every call,
+   * for servers that bind agents to their node ({@code --require-node-identity}).
+   */
+  public ClientSettings withNodeIdentityToken(Path file) {
+    return new ClientSettings(
+        target,
+        serverName,
+        callTimeout,
+        maxAttempts,
+        keepAliveTime,
+        keepAliveTimeout,
+        resolveEvery,
+        resolveMinGap,
+        Optional.of(file));
+  }
+
   /** The defaults for this target: 800 ms per call, 3 attempts, 30 s keepalive and look-ups. */
   public static ClientSettings defaults(ServerTarget target) {
     return new ClientSettings(
@@ -66,7 +109,8 @@ public record ClientSettings(
         DEFAULT_KEEPALIVE_TIME,
         DEFAULT_KEEPALIVE_TIMEOUT,
         DEFAULT_RESOLVE_EVERY,
-        DEFAULT_RESOLVE_MIN_GAP);
+        DEFAULT_RESOLVE_MIN_GAP,
+        Optional.empty());
   }
 
   /** {@link #defaults(ServerTarget)} for an address in {@code --server-address} form. */
@@ -83,7 +127,8 @@ public record ClientSettings(
         keepAliveTime,
         keepAliveTimeout,
         resolveEvery,
-        resolveMinGap);
+        resolveMinGap,
+        nodeIdentityToken);
   }
 
   public ClientSettings withCallTimeout(Duration timeout) {
@@ -95,7 +140,8 @@ public record ClientSettings(
         keepAliveTime,
         keepAliveTimeout,
         resolveEvery,
-        resolveMinGap);
+        resolveMinGap,
+        nodeIdentityToken);
   }
 
   public ClientSettings withMaxAttempts(int attempts) {
@@ -107,7 +153,8 @@ public record ClientSettings(
         keepAliveTime,
         keepAliveTimeout,
         resolveEvery,
-        resolveMinGap);
+        resolveMinGap,
+        nodeIdentityToken);
   }
 
   public ClientSettings withResolving(Duration every, Duration minGap) {
@@ -119,7 +166,8 @@ public record ClientSettings(
         keepAliveTime,
         keepAliveTimeout,
         every,
-        minGap);
+        minGap,
+        nodeIdentityToken);
   }
 
   /**
@@ -134,7 +182,15 @@ public record ClientSettings(
   /** The same settings with other keepalive pings (kiam's --grpc-keepalive-* flags). */
   public ClientSettings withKeepAlive(Duration time, Duration timeout) {
     return new ClientSettings(
-        target, serverName, callTimeout, maxAttempts, time, timeout, resolveEvery, resolveMinGap);
+        target,
+        serverName,
+        callTimeout,
+        maxAttempts,
+        time,
+        timeout,
+        resolveEvery,
+        resolveMinGap,
+        nodeIdentityToken);
   }
 
   /** The name checked against the servers' certificates. */

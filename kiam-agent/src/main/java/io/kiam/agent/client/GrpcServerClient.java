@@ -76,6 +76,8 @@ public final class GrpcServerClient implements ServerClient {
             // cached thread pool that otherwise grows to dozens of threads under load.
             .directExecutor()
             .intercept(new KiamClientMetricsInterceptor(metrics));
+    // Added last, so it runs first: the metrics see the call as the server does.
+    settings.nodeIdentityToken().ifPresent(file -> builder.intercept(new NodeIdentityToken(file)));
     if (settings.serverName() != null) {
       builder.overrideAuthority(settings.serverName() + ":" + settings.target().port());
     }
@@ -221,7 +223,11 @@ public final class GrpcServerClient implements ServerClient {
             result.complete(r);
             return;
           }
-          boolean timedOut = Status.fromThrowable(e).getCode() == Status.Code.DEADLINE_EXCEEDED;
+          // A server that waited on STS up to the attempt's deadline: the next attempt may find
+          // the credentials (the shared STS call goes on), or another server holding them.
+          boolean timedOut =
+              Status.fromThrowable(e).getCode() == Status.Code.DEADLINE_EXCEEDED
+                  || StatusMapping.stsPending(e);
           if (timedOut
               && left > 1
               && end - System.nanoTime() > MIN_ATTEMPT.toNanos()

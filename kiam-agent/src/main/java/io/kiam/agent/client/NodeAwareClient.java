@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -33,6 +34,19 @@ public final class NodeAwareClient implements ServerClient {
   private final ScheduledExecutorService timer;
   private final LongSupplier nanoTime;
   private final Map<String, Cold> cold = new ConcurrentHashMap<>();
+  private final LongAdder fromMemory = new LongAdder();
+  private final LongAdder coldCalls = new LongAdder();
+  private final LongAdder unaryCalls = new LongAdder();
+
+  /** Where a pod lookup (role or credentials) found its answer. */
+  public enum Source {
+    /** The node stream's memory, or a cold answer reused for the pod's next request: no call. */
+    MEMORY,
+    /** One cold call (GetPodCredentials) for an IP memory does not know. */
+    COLD,
+    /** The unary calls of old: before the first snapshot, or against servers without WatchNode. */
+    UNARY
+  }
 
   private record Cold(PodAccess access, long stamp, long at) {}
 
@@ -74,6 +88,15 @@ public final class NodeAwareClient implements ServerClient {
     return view.size();
   }
 
+  /** How many lookups found their answer in {@code source} since start. */
+  public long lookups(Source source) {
+    return switch (source) {
+      case MEMORY -> fromMemory.sum();
+      case COLD -> coldCalls.sum();
+      case UNARY -> unaryCalls.sum();
+    };
+  }
+
   NodeView view() {
     return view;
   }
@@ -82,11 +105,14 @@ public final class NodeAwareClient implements ServerClient {
   public CompletableFuture<PodRole> podRole(String ip) {
     PodAccess known = remembered(ip);
     if (known != null) {
+      fromMemory.increment();
       return answer(known::asRole);
     }
     if (!view.streamed()) {
+      unaryCalls.increment();
       return servers.podRole(ip);
     }
+    coldCalls.increment();
     return ask(ip)
         .thenCompose(access -> access == null ? servers.podRole(ip) : answer(access::asRole))
         .exceptionallyCompose(this::withOutage);
@@ -96,11 +122,14 @@ public final class NodeAwareClient implements ServerClient {
   public CompletableFuture<PodCredentials> podCredentials(String ip, String role) {
     PodAccess known = remembered(ip);
     if (known != null && usable(known, role)) {
+      fromMemory.increment();
       return answer(() -> credentials(known, role));
     }
     if (!view.streamed()) {
+      unaryCalls.increment();
       return servers.podCredentials(ip, role);
     }
+    coldCalls.increment();
     return ask(ip)
         .thenCompose(
             access ->

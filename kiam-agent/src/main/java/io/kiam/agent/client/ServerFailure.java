@@ -20,6 +20,11 @@ public final class ServerFailure extends RuntimeException {
     NO_ROLE,
     /** No server could answer now (down, unreachable, not synced, STS unreachable). */
     UNAVAILABLE,
+    /**
+     * A server answered in time, but STS has not issued the role's credentials yet (throttling,
+     * slow or down); the server keeps trying.
+     */
+    STS_PENDING,
     /** The request was malformed. */
     MALFORMED,
     /** Anything else a server failed with. */

@@ -1,5 +1,6 @@
 package io.kiam.agent.client;
 
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.kiam.proto.v1.Credentials;
 import io.kiam.proto.v1.GetPodCredentialsResponse;
@@ -20,7 +21,21 @@ final class StatusMapping {
       return failure;
     }
     Status status = Status.fromThrowable(t);
-    return new ServerFailure(kind(status.getCode()), describe(status), t);
+    ServerFailure.Kind kind =
+        stsPending(t) ? ServerFailure.Kind.STS_PENDING : kind(status.getCode());
+    return new ServerFailure(kind, describe(status), t);
+  }
+
+  /** Trailer a server sets on UNAVAILABLE when it answered in time but STS has not yet. */
+  static final Metadata.Key<String> REASON =
+      Metadata.Key.of("kiam-reason", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** Whether the failure is a server saying it still waits on STS (see kiam.proto). */
+  static boolean stsPending(Throwable t) {
+    Metadata trailers = Status.trailersFromThrowable(t);
+    return Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE
+        && trailers != null
+        && "sts-pending".equals(trailers.get(REASON));
   }
 
   static ServerFailure.Kind kind(Status.Code code) {

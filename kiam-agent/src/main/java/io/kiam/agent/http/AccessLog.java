@@ -2,7 +2,6 @@ package io.kiam.agent.http;
 
 import io.kiam.agent.client.PodRef;
 import io.kiam.agent.imds.Reply;
-import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -29,6 +28,16 @@ public final class AccessLog {
     return probe && status == 200 ? Level.DEBUG : Level.INFO;
   }
 
+  /**
+   * {@code nanos} in milliseconds with two decimals, as {@code String.format("%.2f")} writes them,
+   * without a Formatter (and its locale look-ups) per request.
+   */
+  static String millis(long nanos) {
+    long hundredths = Math.round(Math.max(0, nanos) / 1e4);
+    long fraction = hundredths % 100;
+    return (hundredths / 100) + (fraction < 10 ? ".0" : ".") + fraction;
+  }
+
   static void write(Entry entry, Reply reply, long nanos) {
     int status = reply.status().code();
     Level level = level(entry, status);
@@ -42,7 +51,7 @@ public final class AccessLog {
             .addKeyValue("http.path", entry.path())
             .addKeyValue("http.route", entry.route())
             .addKeyValue("http.status", status)
-            .addKeyValue("latency.ms", String.format(Locale.ROOT, "%.2f", nanos / 1e6))
+            .addKeyValue("latency.ms", millis(nanos))
             // kiam's own access-log keys (pkg/aws/metadata/log.go), for queries written for kiam;
             // duration in milliseconds
             .addKeyValue("addr", entry.ip())

@@ -15,10 +15,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Holds the agent's pod connections within {@link ConnectionLimits}, shared by every connection.
- * When a new connection would pass a limit, the connection idle longest under that limit (from the
- * same source for the per-source limit) is closed to make room; SDKs reconnect when they need to.
- * When every such connection is in the middle of a request, the new one is closed instead, so a pod
- * opening connections without end only ever competes with itself.
+ *
+ * <p>A source past its own limit has its new connection closed at once: the connections it already
+ * holds stay, so a pod that keeps a pool of live keep-alive connections never has one cut under a
+ * request it is about to send (the client would see a reset on a connection it trusted). The pod
+ * that opened one connection too many is the one that sees the refusal, at connect time, which SDKs
+ * retry. A flood from one source thus ends at its own share.
+ *
+ * <p>When all sources together would pass the total, the connection idle longest anywhere is closed
+ * to make room (an idle keep-alive connection is the cheapest to lose; SDKs reconnect), so a new
+ * pod is still served while floods from many sources fill the table; when every connection is busy,
+ * the new one is closed instead.
  */
 public final class ConnectionLimiter {
   private static final Logger log = LoggerFactory.getLogger(ConnectionLimiter.class);
@@ -51,22 +58,22 @@ public final class ConnectionLimiter {
       all.add(tracked);
       victim = null;
       if (mine.size() > limits.perSource()) {
-        victim = longestIdle(mine, tracked);
-      } else if (all.size() > limits.total()) {
-        victim = longestIdle(all, tracked);
-      }
-      boolean over = mine.size() > limits.perSource() || all.size() > limits.total();
-      if (victim != null) {
-        forget(victim);
-      } else if (over) {
         forget(tracked);
         refused = true;
+      } else if (all.size() > limits.total()) {
+        victim = longestIdle(all, tracked);
+        if (victim != null) {
+          forget(victim);
+        } else {
+          forget(tracked);
+          refused = true;
+        }
       }
     }
     if (refused) {
       log.atDebug()
           .addKeyValue("pod.ip", MetadataHandler.callerText(tracked.channel))
-          .log("connection refused: limit reached and every connection is busy");
+          .log("connection refused: connection limit reached");
       tracked.channel.close();
     } else if (victim != null) {
       log.atDebug()

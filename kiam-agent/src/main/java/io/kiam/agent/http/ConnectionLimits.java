@@ -8,8 +8,13 @@ package io.kiam.agent.http;
  * @param total open connections the agent holds in all
  */
 public record ConnectionLimits(int perSource, int total) {
-  /** SDKs hold one or two keep-alive connections; 32 leaves room for a busy multi-process pod. */
-  public static final int DEFAULT_PER_SOURCE = 32;
+  /**
+   * SDKs hold one or two keep-alive connections each, but a pod may run many processes or a client
+   * pool (a web server with 64 workers, a load test at -c64, a JVM with several SDK clients): 256
+   * leaves such a pod four times that, and is still an eighth of the total, so one flooding pod
+   * cannot take the node's table.
+   */
+  public static final int DEFAULT_PER_SOURCE = 256;
 
   /** Several times the pods a node runs (110 by default), well inside the file limit. */
   public static final int DEFAULT_TOTAL = 2048;

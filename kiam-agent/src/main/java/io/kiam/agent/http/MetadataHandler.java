@@ -35,6 +35,9 @@ final class MetadataHandler extends SimpleChannelInboundHandler<FullHttpRequest>
   private final MetadataServices services;
   private final Responder responder;
   private InFlight current;
+  // The caller of this connection, worked out once: it cannot change while the connection lives.
+  private InetAddress caller;
+  private String callerIp;
 
   MetadataHandler(MetadataServices services, Responder responder) {
     this.services = services;
@@ -64,8 +67,11 @@ final class MetadataHandler extends SimpleChannelInboundHandler<FullHttpRequest>
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
     long start = System.nanoTime();
-    InetAddress caller = caller(ctx.channel());
-    String ip = callerText(ctx.channel());
+    if (callerIp == null) {
+      caller = caller(ctx.channel());
+      callerIp = callerText(ctx.channel());
+    }
+    String ip = callerIp;
     String method = request.method().name();
     InFlight flight =
         new InFlight(ctx, request.protocolVersion(), HttpUtil.isKeepAlive(request), start);
@@ -94,7 +100,7 @@ final class MetadataHandler extends SimpleChannelInboundHandler<FullHttpRequest>
               .withHeader(HttpHeaderNames.ALLOW.toString(), route.method().name()));
       return;
     }
-    CompletableFuture<Reply> reply = responder.answer(route, caller, request.headers());
+    CompletableFuture<Reply> reply = responder.answer(route, caller, ip, request.headers());
     if (reply.isDone()) {
       reply.whenComplete((r, failure) -> complete(flight, r, failure));
       return;

@@ -1,11 +1,9 @@
 package io.kiam.agent.imds;
 
-import io.kiam.agent.client.IssuedCredentials;
 import io.kiam.agent.client.PodRole;
 import io.kiam.agent.client.ServerClient;
 import io.kiam.agent.client.ServerFailure;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.regex.Pattern;
@@ -19,6 +17,7 @@ final class CredentialRoutes {
   private static final Pattern ROLE_NAME = Pattern.compile("[\\w+=,.@-]{1,64}");
 
   private final ServerClient servers;
+  private final CredentialReplies replies = new CredentialReplies();
 
   CredentialRoutes(ServerClient servers) {
     this.servers = servers;
@@ -41,7 +40,7 @@ final class CredentialRoutes {
   }
 
   CompletableFuture<Reply> credentials(String ip, String requested, boolean extended) {
-    if (!ROLE_NAME.matcher(requested).matches()) {
+    if (!isRoleName(requested)) {
       return CompletableFuture.completedFuture(
           Reply.error(HttpResponseStatus.BAD_REQUEST, "'" + requested + "' is not a role name"));
     }
@@ -57,22 +56,29 @@ final class CredentialRoutes {
               }
               return servers
                   .podCredentials(ip, requested)
-                  .thenApply(
-                      issued -> {
-                        IssuedCredentials credentials = issued.credentials();
-                        return new Reply(
-                                HttpResponseStatus.OK,
-                                Reply.JSON,
-                                CredentialsJson.write(credentials, extended),
-                                Map.of(),
-                                "",
-                                issued.pod(),
-                                requested,
-                                "")
-                            .withAccessKey(credentials.accessKeyId());
-                      });
+                  .thenApply(issued -> replies.reply(ip, issued, requested, extended));
             })
         .exceptionally(failure -> serverFailure(failure, ip).about(null, requested));
+  }
+
+  /** Whether {@code name} matches {@link #ROLE_NAME}, without a regex on the hot path. */
+  static boolean isRoleName(String name) {
+    int n = name.length();
+    if (n < 1 || n > 64) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      char c = name.charAt(i);
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || "_+=,.@-".indexOf(c) >= 0;
+      if (!ok) {
+        return ROLE_NAME.matcher(name).matches();
+      }
+    }
+    return true;
   }
 
   private static String notOwnRole(PodRole answer, String own, String requested) {

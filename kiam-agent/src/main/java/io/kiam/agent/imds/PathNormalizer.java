@@ -61,6 +61,9 @@ public final class PathNormalizer {
   }
 
   private static String decodeOnce(String raw) throws BadPathException {
+    if (plain(raw)) {
+      return raw;
+    }
     StringBuilder out = new StringBuilder(raw.length());
     for (int i = 0; i < raw.length(); i++) {
       char c = raw.charAt(i);
@@ -83,6 +86,17 @@ public final class PathNormalizer {
       }
     }
     return out.toString();
+  }
+
+  /** Whether {@code raw} has no escapes and only characters a path may hold as they are. */
+  private static boolean plain(String raw) {
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c == '%' || (c != '/' && !isSafe(c))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void checkLiteral(char c) throws BadPathException {
@@ -151,16 +165,34 @@ public final class PathNormalizer {
     return new NormalizedPath(segments, trailingSlash);
   }
 
+  private static boolean onlyDots(String part) {
+    for (int i = 0; i < part.length(); i++) {
+      if (part.charAt(i) != '.') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean hasUpperCase(String part) {
+    for (int i = 0; i < part.length(); i++) {
+      if (Character.isUpperCase(part.charAt(i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * Refuses a segment of three or more dots (some servers treat it as {@code ..}) and an other-case
    * spelling of a tree name, except where the segment names a role: role names are the pod's, in
    * whatever case IAM holds them.
    */
   private static void checkSegment(String part, boolean roleName) throws BadPathException {
-    if (part.length() > 2 && part.chars().allMatch(c -> c == '.')) {
+    if (part.length() > 2 && onlyDots(part)) {
       throw new BadPathException("'" + part + "' is not a path segment");
     }
-    if (roleName) {
+    if (roleName || !hasUpperCase(part)) {
       return;
     }
     String lower = part.toLowerCase(Locale.ROOT);

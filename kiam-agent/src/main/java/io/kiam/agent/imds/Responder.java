@@ -32,13 +32,18 @@ public final class Responder {
   }
 
   public CompletableFuture<Reply> answer(Route route, InetAddress caller, HttpHeaders headers) {
+    return answer(route, caller, NetUtil.toAddressString(caller), headers);
+  }
+
+  /** As above, with {@code ip} the caller's address as text (worked out once per connection). */
+  public CompletableFuture<Reply> answer(
+      Route route, InetAddress caller, String ip, HttpHeaders headers) {
     if (route.metadata() && !(route instanceof Route.Token)) {
       Optional<Reply> refused = tokenProblem(caller, headers);
       if (refused.isPresent()) {
         return CompletableFuture.completedFuture(refused.get());
       }
     }
-    String ip = NetUtil.toAddressString(caller);
     // Java 17: no pattern switch yet; the sealed Route keeps this list complete.
     if (route instanceof Route.Credentials wanted) {
       return credentials.credentials(ip, wanted.role(), wanted.extended());

@@ -35,7 +35,7 @@ public final class Router {
         default -> {}
       }
     }
-    if (path.size() < 2 || !VERSION.matcher(path.segment(0)).matches()) {
+    if (path.size() < 2 || !isVersion(path.segment(0))) {
       return new Route.Blocked("not an instance metadata path");
     }
     if (path.size() == 3 && path.segment(1).equals("api") && path.segment(2).equals("token")) {
@@ -54,6 +54,11 @@ public final class Router {
       return new Route.Proxy(text);
     }
     return new Route.Blocked("path is not in --allow-route-regexp");
+  }
+
+  private static boolean isVersion(String segment) {
+    // "latest" is what SDKs ask for: no regex for it on the hot path.
+    return segment.equals("latest") || VERSION.matcher(segment).matches();
   }
 
   private static Optional<Route> credentialRoute(NormalizedPath path) {

@@ -27,6 +27,10 @@ public final class ServerErrors {
           Reply.error(
               HttpResponseStatus.SERVICE_UNAVAILABLE,
               "no kiam-server reachable" + (explanation.isEmpty() ? "" : ": " + explanation));
+      case STS_PENDING ->
+          Reply.error(
+              HttpResponseStatus.SERVICE_UNAVAILABLE,
+              "kiam-server is waiting on STS" + (explanation.isEmpty() ? "" : ": " + explanation));
       case MALFORMED ->
           Reply.error(
               HttpResponseStatus.BAD_REQUEST,

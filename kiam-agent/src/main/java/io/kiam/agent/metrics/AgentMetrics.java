@@ -1,8 +1,15 @@
 package io.kiam.agent.metrics;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The metadata server's Prometheus metrics; labels stay low-cardinality (route kinds and codes,
@@ -21,6 +28,9 @@ public final class AgentMetrics {
   private final Counter kiamFindRoleErrors;
   private final Counter kiamFetchErrors;
   private final Counter kiamProxyBlocked;
+  private final Map<String, RouteMetrics> byRoute = new ConcurrentHashMap<>();
+
+  private static final int MAX_STATUS = 599;
 
   /** Registers the agent's metrics in {@code registry}. */
   public AgentMetrics(PrometheusRegistry registry) {
@@ -95,28 +105,68 @@ public final class AgentMetrics {
     };
   }
 
-  private void kiamAnswered(String route, int status, long nanos) {
-    String handler = kiamHandler(route);
-    if (handler == null) {
-      return;
+  /**
+   * The data points one route answers into, looked up once: label look-ups build label lists and
+   * hash them, which the hot path should not pay per request.
+   */
+  private final class RouteMetrics {
+    final String route;
+    final String handler;
+    final DistributionDataPoint latency;
+    final DistributionDataPoint kiamLatency;
+    final AtomicReferenceArray<CounterDataPoint[]> byStatus =
+        new AtomicReferenceArray<>(MAX_STATUS + 1);
+
+    RouteMetrics(String route) {
+      this.route = route;
+      this.handler = kiamHandler(route);
+      this.latency = AgentMetrics.this.latency.labelValues(route);
+      this.kiamLatency =
+          handler == null ? null : AgentMetrics.this.kiamLatency.labelValues(handler);
     }
-    kiamLatency.labelValues(handler).observe(nanos / 1e9);
-    kiamResponses.labelValues(handler, Integer.toString(status)).inc();
-    if (status == 200) {
-      kiamSuccess.labelValues(handler).inc();
-    } else if (status == 404 && handler.equals("roleName")) {
-      kiamEmptyRole.labelValues(handler).inc();
-    } else if (status >= 500 && handler.equals("roleName")) {
-      kiamFindRoleErrors.labelValues(handler).inc();
-    } else if (status >= 500 || status == 403) {
-      kiamFetchErrors.labelValues(handler).inc();
+
+    /** The counters one answer with {@code status} increments. */
+    CounterDataPoint[] counters(int status) {
+      if (status < 0 || status > MAX_STATUS) {
+        return countersFor(status);
+      }
+      CounterDataPoint[] counters = byStatus.get(status);
+      if (counters == null) {
+        counters = countersFor(status);
+        byStatus.set(status, counters);
+      }
+      return counters;
+    }
+
+    private CounterDataPoint[] countersFor(int status) {
+      List<CounterDataPoint> points = new ArrayList<>(3);
+      points.add(requests.labelValues(route, Integer.toString(status)));
+      if (handler != null) {
+        points.add(kiamResponses.labelValues(handler, Integer.toString(status)));
+        if (status == 200) {
+          points.add(kiamSuccess.labelValues(handler));
+        } else if (status == 404 && handler.equals("roleName")) {
+          points.add(kiamEmptyRole.labelValues(handler));
+        } else if (status >= 500 && handler.equals("roleName")) {
+          points.add(kiamFindRoleErrors.labelValues(handler));
+        } else if (status >= 500 || status == 403) {
+          points.add(kiamFetchErrors.labelValues(handler));
+        }
+      }
+      return points.toArray(new CounterDataPoint[0]);
     }
   }
 
   public void answered(String route, int status, long nanos) {
-    requests.labelValues(route, Integer.toString(status)).inc();
-    latency.labelValues(route).observe(nanos / 1e9);
-    kiamAnswered(route, status, nanos);
+    RouteMetrics metrics = byRoute.computeIfAbsent(route, RouteMetrics::new);
+    for (CounterDataPoint counter : metrics.counters(status)) {
+      counter.inc();
+    }
+    double seconds = nanos / 1e9;
+    metrics.latency.observe(seconds);
+    if (metrics.kiamLatency != null) {
+      metrics.kiamLatency.observe(seconds);
+    }
   }
 
   public void blocked() {

@@ -77,6 +77,9 @@ class NodeAwareClientTest {
     FakeKiamServer server = server("127.0.0.1", backend);
     NodeAwareClient client = live(client(LONG_GRACE, "127.0.0.1"));
     int before = server.calls();
+    long memoryBefore = client.lookups(NodeAwareClient.Source.MEMORY);
+    long coldBefore = client.lookups(NodeAwareClient.Source.COLD);
+    long unaryBefore = client.lookups(NodeAwareClient.Source.UNARY);
 
     for (int i = 0; i < 100; i++) {
       assertEquals("shop-cart", client.podRole(POD_IP).get(5, TimeUnit.SECONDS).roleName());
@@ -90,6 +93,9 @@ class NodeAwareClientTest {
     }
 
     assertEquals(before, server.calls(), "no call on the hot path");
+    assertEquals(memoryBefore + 400, client.lookups(NodeAwareClient.Source.MEMORY));
+    assertEquals(coldBefore, client.lookups(NodeAwareClient.Source.COLD));
+    assertEquals(unaryBefore, client.lookups(NodeAwareClient.Source.UNARY));
   }
 
   @Test
@@ -107,6 +113,8 @@ class NodeAwareClientTest {
     assertEquals("ASIASHOPNEW", c.credentials().accessKeyId());
     assertEquals(1, server.calls("GetPodCredentials"));
     assertEquals(0, server.calls("GetPodRole"));
+    assertEquals(1, client.lookups(NodeAwareClient.Source.COLD), "the role look-up's one call");
+    assertEquals(0, client.lookups(NodeAwareClient.Source.UNARY));
   }
 
   @Test
@@ -144,6 +152,8 @@ class NodeAwareClientTest {
     assertEquals("cart-7", c.pod().name());
     assertEquals(1, old.calls("GetPodRole"));
     assertEquals(1, old.calls("GetPodCredentials"));
+    assertEquals(2, client.lookups(NodeAwareClient.Source.UNARY));
+    assertEquals(0, client.lookups(NodeAwareClient.Source.MEMORY));
   }
 
   @Test

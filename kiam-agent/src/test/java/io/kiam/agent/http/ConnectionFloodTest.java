@@ -151,17 +151,50 @@ class ConnectionFloodTest {
     }
   }
 
+  /** A keep-alive /ping on {@code socket}: true when the agent answered it. */
+  private static boolean pingAnswered(Socket socket) throws IOException {
+    socket.setSoTimeout(15_000);
+    try {
+      socket
+          .getOutputStream()
+          .write("GET /ping HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n".getBytes(UTF_8));
+      StringBuilder seen = new StringBuilder();
+      while (!seen.toString().endsWith("pong")) {
+        int b = socket.getInputStream().read();
+        if (b < 0) {
+          return false;
+        }
+        seen.append((char) b);
+      }
+      return seen.toString().startsWith("HTTP/1.1 200 OK");
+    } catch (IOException reset) {
+      return false;
+    }
+  }
+
   @Test
-  void aSourceOpeningIdleConnectionsLosesItsOwnOldestAndAnotherPodIsServed() throws Exception {
+  void aSourcePastItsShareIsRefusedNewConnectionsAndKeepsItsLiveOnes() throws Exception {
     start();
+    List<Socket> held = new ArrayList<>();
+    for (int i = 0; i < PER_SOURCE; i++) {
+      Socket socket = connectFrom("127.0.0.1");
+      held.add(socket);
+      assertTrue(pingAnswered(socket), "connection " + i + " within the share is served");
+    }
+    try {
+      floodFrom("127.0.0.1", 100, "");
+      String answer = podAsksForItsRole();
 
-    floodFrom("127.0.0.1", 100, "");
-    String answer = podAsksForItsRole();
-
-    assertEquals("HTTP/1.1 200 OK shop-reader", answer);
-    int closed = awaitClosed(100 - PER_SOURCE);
-    assertEquals(100 - PER_SOURCE, closed, "the flood keeps its share, no more");
-    assertTrue(closedByPeer(flood.get(0)), "the oldest idle connection went first");
+      assertEquals("HTTP/1.1 200 OK shop-reader", answer);
+      assertEquals(100, awaitClosed(100), "every connection past the share is refused");
+      for (int i = 0; i < PER_SOURCE; i++) {
+        assertTrue(pingAnswered(held.get(i)), "live connection " + i + " was cut by the flood");
+      }
+    } finally {
+      for (Socket socket : held) {
+        socket.close();
+      }
+    }
   }
 
   @Test

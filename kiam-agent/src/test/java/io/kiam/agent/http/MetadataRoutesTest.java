@@ -112,6 +112,7 @@ class MetadataRoutesTest {
       {"REFUSED", "403", "namespace 'shop' permits roles matching 'shop-.*'"},
       {"NO_ROLE", "404", "pods shop/a and shop/b both claim IP"},
       {"UNAVAILABLE", "503", "no kiam-server reachable"},
+      {"STS_PENDING", "503", "kiam-server is waiting on STS"},
       {"MALFORMED", "400", "malformed IP"},
       {"FAILED", "500", "kiam-server failed: INTERNAL"},
     };

@@ -3,6 +3,7 @@ package io.kiam.e2e.local;
 import io.kiam.common.cli.KiamCli;
 import io.kiam.e2e.net.RunNames;
 import io.kiam.e2e.node.ChartJvm;
+import io.kiam.e2e.node.DaemonImages;
 import io.kiam.e2e.node.ExternalSts;
 import io.kiam.e2e.node.KiamNode;
 import io.kiam.e2e.node.NodeOptions;
@@ -95,6 +96,21 @@ public final class LocalMain {
             "address block 10.231.BLOCK.0/24, or 'any' free one (default ${DEFAULT-VALUE})")
     String block;
 
+    @Option(
+        names = "--server-image",
+        description = "run kiam-server from this image (podman) instead of --server-jar")
+    String serverImage;
+
+    @Option(
+        names = "--agent-image",
+        description = "run kiam-agent from this image (podman) instead of --agent-jar")
+    String agentImage;
+
+    @Option(
+        names = "--containers-conf",
+        description = "podman's containers.conf for the images (deploy/images/containers.conf)")
+    Path containersConf;
+
     @Override
     public Integer call() throws Exception {
       if ((stsEndpoint == null) != (region == null)) {
@@ -117,7 +133,19 @@ public final class LocalMain {
               servers,
               chartValues == null ? null : ChartJvm.read(chartValues),
               localConfig.server().flags(),
-              localConfig.agent().flags());
+              localConfig.agent().flags(),
+              serverImage == null && agentImage == null
+                  ? null
+                  : new DaemonImages(
+                      serverImage,
+                      agentImage,
+                      containersConf == null ? null : containersConf.toAbsolutePath()));
+      if (stsEndpoint == null && serverImage == null) {
+        // as the chart places them: in the node's host network, on the node's role from its
+        // metadata service, base ARN autodetected; a real STS would refuse the stand-in's keys.
+        // Server images run in the machine's network (podman --network=host) on the STS's keys.
+        options = options.withServersInNode();
+      }
       KiamNode node = KiamNode.start(options);
       LocalControl control;
       try {
@@ -153,7 +181,7 @@ public final class LocalMain {
 
     private Function<String, StsHandle> sts(LocalConfig localConfig) {
       if (stsEndpoint == null) {
-        return host -> TestkitSts.startSandbox(host, localConfig.sts().roles());
+        return host -> TestkitSts.startSandboxForNodeRole(host, localConfig.sts().roles());
       }
       Map<String, String> environment = new LinkedHashMap<>();
       System.getenv()

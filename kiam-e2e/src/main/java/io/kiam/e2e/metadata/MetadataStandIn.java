@@ -7,7 +7,10 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -30,7 +33,14 @@ public final class MetadataStandIn implements AutoCloseable {
     /** IMDSv1 on: answers requests without a token (http-tokens optional). */
     OPEN,
     /** IMDSv2 required: a request without the session token gets 401 (http-tokens required). */
-    HARDENED
+    HARDENED,
+    /**
+     * IMDSv2 required with a PUT response hop limit of 1, the recommended node set-up: the token
+     * answer never reaches a client one hop further than the node (a pod behind a veth). Modelled
+     * by the client's address: a token PUT from an address that is not the node's own gets its
+     * connection closed unanswered, as a dropped answer would leave it.
+     */
+    HOP_LIMIT_1
   }
 
   private final HttpServer server;
@@ -62,6 +72,12 @@ public final class MetadataStandIn implements AutoCloseable {
       String path = normalise(raw);
       String method = exchange.getRequestMethod();
       System.out.printf("%s %s %s -> %s%n", Instant.now(), method, raw, path);
+      if (method.equals("PUT") && path.endsWith("/api/token") && beyondHopLimit(exchange)) {
+        System.out.printf(
+            "%s token PUT from %s dropped: one hop beyond the hop limit of 1%n",
+            Instant.now(), exchange.getRemoteAddress().getAddress().getHostAddress());
+        return; // closed without an answer
+      }
       if (method.equals("PUT") && path.endsWith("/api/token")) {
         String ttl = exchange.getRequestHeaders().getFirst("X-aws-ec2-metadata-token-ttl-seconds");
         if (ttl == null) {
@@ -72,7 +88,7 @@ public final class MetadataStandIn implements AutoCloseable {
         send(exchange, 200, "text/plain", TOKEN);
         return;
       }
-      if (mode == Mode.HARDENED
+      if (mode != Mode.OPEN
           && !TOKEN.equals(exchange.getRequestHeaders().getFirst("X-aws-ec2-metadata-token"))) {
         send(exchange, 401, "text/plain", "Unauthorized");
         return;
@@ -83,6 +99,19 @@ public final class MetadataStandIn implements AutoCloseable {
       } else {
         send(exchange, 200, answer.startsWith("{") ? "application/json" : "text/plain", answer);
       }
+    }
+  }
+
+  /** Whether the client sits behind another hop: its address is not one of the node's own. */
+  private boolean beyondHopLimit(HttpExchange exchange) {
+    if (mode != Mode.HOP_LIMIT_1) {
+      return false;
+    }
+    InetAddress client = exchange.getRemoteAddress().getAddress();
+    try {
+      return !client.isLoopbackAddress() && NetworkInterface.getByInetAddress(client) == null;
+    } catch (SocketException e) {
+      return true;
     }
   }
 

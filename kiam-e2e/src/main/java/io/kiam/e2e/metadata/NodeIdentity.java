@@ -21,6 +21,14 @@ public final class NodeIdentity {
   public static final String INSTANCE_ID = "i-0NODELEAK0000001";
   public static final String INSTANCE_PROFILE_ARN =
       "arn:aws:iam::111111111111:instance-profile/kiam-node-NODELEAK";
+
+  /** The node's account, as its instance profile ARN and credentials name it. */
+  public static final String ACCOUNT_ID = "111111111111";
+
+  /** Who STS sees when a caller signs with the node's role credentials. */
+  public static final String CALLER_ARN =
+      "arn:aws:sts::" + ACCOUNT_ID + ":assumed-role/" + ROLE_NAME + "/" + INSTANCE_ID;
+
   public static final String USER_DATA = "#!/bin/bash\n# NODELEAK bootstrap secrets live here\n";
 
   private NodeIdentity() {}

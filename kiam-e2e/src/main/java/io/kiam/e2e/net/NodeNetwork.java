@@ -180,6 +180,29 @@ public final class NodeNetwork implements AutoCloseable {
   }
 
   /**
+   * The servers' addresses inside the node, for servers in the node's host network (the chart's
+   * default): on the node's loopback, resolvable under the name inside the node, and routed from
+   * the machine through the node so the harness can still reach them.
+   */
+  public synchronized void addServerAddressesInNode(String name, List<String> addresses) {
+    List<Map.Entry<String, String>> hosts = new ArrayList<>();
+    for (String address : addresses) {
+      run("ip", "-n", names.nodeNamespace(), "addr", "add", address + "/32", "dev", "lo");
+      hosts.add(Map.entry(address, name));
+    }
+    run(
+        "ip",
+        "route",
+        "add",
+        plan.serverCidr(),
+        "via",
+        plan.nodeAddress(),
+        "dev",
+        names.uplinkHostSide());
+    NetnsEtc.writeHosts(names.nodeNamespace(), hosts);
+  }
+
+  /**
    * Drops (or with false, lets through again) every packet between the node and the address, inside
    * the node only; safe to repeat.
    */

@@ -78,7 +78,11 @@ public final class KiamNode implements AutoCloseable {
     cleanup.push(claim);
     network = NodeNetwork.create(options.names(), claim.plan());
     cleanup.push(network);
-    network.addServerAddresses(DaemonCommands.SERVER_NAME, serverAddresses());
+    if (options.serversInNode()) {
+      network.addServerAddressesInNode(DaemonCommands.SERVER_NAME, serverAddresses());
+    } else {
+      network.addServerAddresses(DaemonCommands.SERVER_NAME, serverAddresses());
+    }
     commands = new DaemonCommands(options, claim.plan());
     probes =
         new ProbeRunner(
@@ -114,18 +118,26 @@ public final class KiamNode implements AutoCloseable {
     network.usePodHosts(sts.podHosts());
     kubeconfig = cluster.writeKubeconfig(options.workDir().resolve("kubeconfig"));
 
+    if (options.serversInNode()) {
+      // servers in the node ask the node's metadata service at start: it must answer first
+      awaitListening(standIn);
+    }
     startServer();
-    Readiness.await(
-        "metadata stand-in",
-        START_TIMEOUT,
-        standIn,
-        () -> Readiness.logContains(standIn, "listening"));
+    awaitListening(standIn);
     awaitServer();
     awaitAgent();
     log.atInfo()
         .addKeyValue("run", options.names().prefix())
         .addKeyValue("node.ip", claim.plan().nodeAddress())
         .log("node ready");
+  }
+
+  private static void awaitListening(ManagedProcess standIn) {
+    Readiness.await(
+        "metadata stand-in",
+        START_TIMEOUT,
+        standIn,
+        () -> Readiness.logContains(standIn, "listening"));
   }
 
   private static <T> T join(CompletableFuture<T> future, String what) {
@@ -176,13 +188,32 @@ public final class KiamNode implements AutoCloseable {
       throw new IllegalStateException(serverName(index) + " is running already");
     }
     Map<String, String> env = baseEnvironment();
-    // the machine's own namespace must never send to 169.254.169.254: no IMDS fallback
-    env.put("AWS_EC2_METADATA_DISABLED", "true");
-    env.putAll(sts.serverEnvironment());
+    if (options.serversInNode()) {
+      // inside the node: the SDK's default chain finds the node's role at the metadata stand-in
+      env.put("AWS_REGION", sts.region());
+    } else {
+      // the machine's own namespace must never send to 169.254.169.254: no IMDS fallback
+      env.put("AWS_EC2_METADATA_DISABLED", "true");
+      env.putAll(sts.serverEnvironment());
+    }
     env.putAll(commands.serverEnvironment());
-    List<String> command = commands.server(index, serverTls, kubeconfig.toString(), sts);
-    ManagedProcess server =
-        ManagedProcess.start(serverName(index), command, env, log(serverName(index)));
+    DaemonImages images = options.images();
+    ManagedProcess server;
+    if (images != null && images.server() != null) {
+      List<String> command =
+          commands.serverInImage(index, serverTls, kubeconfig, sts, Map.copyOf(env));
+      env.putAll(images.podmanEnvironment());
+      server =
+          ManagedProcess.start(
+              serverName(index),
+              command,
+              env,
+              log(serverName(index)),
+              container(DaemonCommands.serverContainer(index)));
+    } else {
+      List<String> command = commands.server(index, serverTls, kubeconfig.toString(), sts);
+      server = ManagedProcess.start(serverName(index), command, env, log(serverName(index)));
+    }
     if (index < servers.size()) {
       servers.set(index, server);
     } else {
@@ -190,8 +221,13 @@ public final class KiamNode implements AutoCloseable {
     }
     cleanup.push(server);
     // As the chart deploys it: explain reads the server's flags from its pod.
-    int jar = command.indexOf("-jar");
-    cluster.registerServer(command.subList(jar + 2, command.size()));
+    cluster.registerServer(commands.serverArgs(index, serverTls, kubeconfig.toString(), sts));
+  }
+
+  /** A container of this run; records the run's use of podman so a crash's leftovers go too. */
+  private ManagedProcess.Container container(String daemon) {
+    RunRegistry.registerContainers(options.names(), options.images().containersConf());
+    return options.images().container(options.names(), daemon);
   }
 
   /** The name of server number index (0-based): kiam-server alone, or kiam-server-1, -2, ... */
@@ -211,7 +247,20 @@ public final class KiamNode implements AutoCloseable {
     }
     Map<String, String> env = baseEnvironment();
     env.putAll(commands.agentEnvironment());
-    agent = ManagedProcess.start("kiam-agent", commands.agent(agentTls), env, log("kiam-agent"));
+    DaemonImages images = options.images();
+    if (images != null && images.agent() != null) {
+      List<String> command = commands.agentInImage(agentTls, Map.copyOf(env));
+      env.putAll(images.podmanEnvironment());
+      agent =
+          ManagedProcess.start(
+              "kiam-agent",
+              command,
+              env,
+              log("kiam-agent"),
+              container(DaemonCommands.AGENT_CONTAINER));
+    } else {
+      agent = ManagedProcess.start("kiam-agent", commands.agent(agentTls), env, log("kiam-agent"));
+    }
     cleanup.push(agent);
   }
 
@@ -363,6 +412,11 @@ public final class KiamNode implements AutoCloseable {
 
   public ManagedProcess agent() {
     return agent;
+  }
+
+  /** The agent's mutual-TLS files: what a test presents to ask a server as the agent does. */
+  public TlsFiles agentTls() {
+    return agentTls;
   }
 
   public NodeOptions options() {

@@ -1,5 +1,6 @@
 package io.kiam.e2e.node;
 
+import io.kiam.e2e.metadata.MetadataStandIn;
 import io.kiam.e2e.net.AddressPlan;
 import io.kiam.e2e.net.RunNames;
 import java.nio.file.Files;
@@ -17,6 +18,11 @@ import java.util.function.Function;
  * @param chartJvm the chart's JVM settings for the daemons, or null for small test JVMs
  * @param serverFlags extra flags for every kiam-server
  * @param agentFlags extra flags for kiam-agent
+ * @param serversInNode run the servers as the chart does by default: in the node's host network,
+ *     with their own credentials from the node's metadata service (the SDK's default chain) and
+ *     --role-base-arn-autodetect; false runs them outside the node with the STS endpoint's keys
+ * @param metadataMode how the node's metadata service (the stand-in) is set up
+ * @param images the daemons' container images to run under podman instead of the jars, or null
  */
 public record NodeOptions(
     RunNames names,
@@ -30,7 +36,199 @@ public record NodeOptions(
     int servers,
     ChartJvm chartJvm,
     List<String> serverFlags,
-    List<String> agentFlags) {
+    List<String> agentFlags,
+    boolean serversInNode,
+    MetadataStandIn.Mode metadataMode,
+    DaemonImages images) {
+
+  /** The daemons from their jars. */
+  public NodeOptions(
+      RunNames names,
+      Integer block,
+      Path workDir,
+      Path java,
+      Path serverJar,
+      Path agentJar,
+      Path harnessJar,
+      Function<String, StsHandle> sts,
+      int servers,
+      ChartJvm chartJvm,
+      List<String> serverFlags,
+      List<String> agentFlags,
+      boolean serversInNode,
+      MetadataStandIn.Mode metadataMode) {
+    this(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        serversInNode,
+        metadataMode,
+        null);
+  }
+
+  /** Servers outside the node, IMDSv1 open, the daemons from these images (null: the jars). */
+  public NodeOptions(
+      RunNames names,
+      Integer block,
+      Path workDir,
+      Path java,
+      Path serverJar,
+      Path agentJar,
+      Path harnessJar,
+      Function<String, StsHandle> sts,
+      int servers,
+      ChartJvm chartJvm,
+      List<String> serverFlags,
+      List<String> agentFlags,
+      DaemonImages images) {
+    this(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        false,
+        MetadataStandIn.Mode.OPEN,
+        images);
+  }
+
+  /** The node's metadata service with IMDSv1 open. */
+  public NodeOptions(
+      RunNames names,
+      Integer block,
+      Path workDir,
+      Path java,
+      Path serverJar,
+      Path agentJar,
+      Path harnessJar,
+      Function<String, StsHandle> sts,
+      int servers,
+      ChartJvm chartJvm,
+      List<String> serverFlags,
+      List<String> agentFlags,
+      boolean serversInNode) {
+    this(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        serversInNode,
+        MetadataStandIn.Mode.OPEN);
+  }
+
+  /** The same node with its metadata service set up as {@code mode} says. */
+  public NodeOptions withMetadataMode(MetadataStandIn.Mode mode) {
+    return new NodeOptions(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        serversInNode,
+        mode,
+        images);
+  }
+
+  /** Servers outside the node, with the STS endpoint's keys. */
+  public NodeOptions(
+      RunNames names,
+      Integer block,
+      Path workDir,
+      Path java,
+      Path serverJar,
+      Path agentJar,
+      Path harnessJar,
+      Function<String, StsHandle> sts,
+      int servers,
+      ChartJvm chartJvm,
+      List<String> serverFlags,
+      List<String> agentFlags) {
+    this(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        false);
+  }
+
+  /** The same options with the daemons run from these images (null: from the jars). */
+  public NodeOptions withImages(DaemonImages images) {
+    return new NodeOptions(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        serversInNode,
+        metadataMode,
+        images);
+  }
+
+  /** The same node with its servers in the node's host network, as the chart places them. */
+  public NodeOptions withServersInNode() {
+    return new NodeOptions(
+        names,
+        block,
+        workDir,
+        java,
+        serverJar,
+        agentJar,
+        harnessJar,
+        sts,
+        servers,
+        chartJvm,
+        serverFlags,
+        agentFlags,
+        true,
+        metadataMode,
+        images);
+  }
 
   /** One server, small test JVMs, no extra flags. */
   public NodeOptions(
@@ -62,11 +260,16 @@ public record NodeOptions(
       throw new IllegalArgumentException(
           "servers must be 1.." + AddressPlan.MAX_SERVERS + ", not " + servers);
     }
+    if (serversInNode && images != null && images.server() != null) {
+      // a server image runs in the machine's network (podman --network=host), not in the node
+      throw new IllegalArgumentException("servers in the node run from the jar, not an image");
+    }
     serverFlags = List.copyOf(serverFlags);
     agentFlags = List.copyOf(agentFlags);
     Objects.requireNonNull(names, "names");
     Objects.requireNonNull(workDir, "workDir");
     Objects.requireNonNull(sts, "sts");
+    Objects.requireNonNull(metadataMode, "metadataMode");
     requireFile("java", java);
     requireFile("kiam-server jar (build it: mvn -B -q -DskipTests package)", serverJar);
     requireFile("kiam-agent jar (build it: mvn -B -q -DskipTests package)", agentJar);

@@ -39,8 +39,35 @@ public final class RunRegistry {
     }
   }
 
-  /** Removes every trace of the run: its JVMs (found by their marker), namespaces and veths. */
+  /**
+   * Records that the run starts containers (with this containers.conf, or null), so that their
+   * removal is part of removing the run.
+   */
+  static void registerContainers(RunNames names, Path containersConf) {
+    try {
+      Files.createDirectories(DIR);
+      Files.writeString(
+          containersFile(names), containersConf == null ? "" : containersConf.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot record the run's containers in " + DIR, e);
+    }
+  }
+
+  /**
+   * Removes every trace of the run: its containers, its JVMs (found by their marker), namespaces
+   * and veths.
+   */
   public static void removeEverything(RunNames names) {
+    Path containers = containersFile(names);
+    if (Files.exists(containers)) {
+      try {
+        String conf = Files.readString(containers).strip();
+        DaemonImages.removeContainers(names, conf.isEmpty() ? null : Path.of(conf));
+        Files.deleteIfExists(containers);
+      } catch (IOException e) {
+        log.atWarn().addKeyValue("run", names.prefix()).log("cannot remove containers", e);
+      }
+    }
     ManagedProcess.killMarked(names.processMarker());
     NodeNetwork.destroy(names);
     unregister(names);
@@ -71,6 +98,10 @@ public final class RunRegistry {
     } catch (IOException | NumberFormatException e) {
       return false;
     }
+  }
+
+  private static Path containersFile(RunNames names) {
+    return DIR.resolve(names.prefix() + ".containers");
   }
 
   private static Path ownerFile(RunNames names) {

@@ -1,5 +1,7 @@
 package io.kiam.e2e.node;
 
+import io.kiam.e2e.metadata.NodeIdentity;
+import io.kiam.testkit.sts.BaseCredentials;
 import io.kiam.testkit.sts.StsEndpoint;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -45,6 +47,43 @@ public final class TestkitSts implements StsHandle {
       new TreeSet<>(onlyRoles).forEach(builder::role);
     }
     return new TestkitSts(builder.start(), Set.of(), false);
+  }
+
+  /**
+   * Starts the node account's endpoint for servers in the node's host network: it knows exactly
+   * these role names in the node's account and accepts only the node role's credentials (those the
+   * metadata stand-in hands out), so every call it records was signed with the node's role.
+   */
+  public static TestkitSts startForNodeRole(String host, Collection<String> roleNames) {
+    StsEndpoint.Builder builder = nodeRole(builder(host));
+    Set<String> roles = new TreeSet<>(roleNames);
+    roles.forEach(builder::role);
+    return new TestkitSts(builder.start(), roles, true);
+  }
+
+  /**
+   * A sandbox endpoint in the node's account that accepts only the node role's credentials: for
+   * servers in the node's host network (the local mode places them as the chart does).
+   */
+  public static TestkitSts startSandboxForNodeRole(String host, Collection<String> onlyRoles) {
+    StsEndpoint.Builder builder = nodeRole(builder(host));
+    if (onlyRoles == null) {
+      builder.anyRoleInAccount();
+    } else {
+      new TreeSet<>(onlyRoles).forEach(builder::role);
+    }
+    return new TestkitSts(builder.start(), Set.of(), false);
+  }
+
+  private static StsEndpoint.Builder nodeRole(StsEndpoint.Builder builder) {
+    return builder
+        .account(NodeIdentity.ACCOUNT_ID)
+        .baseCredentials(
+            new BaseCredentials(
+                NodeIdentity.ACCESS_KEY_ID,
+                NodeIdentity.SECRET_ACCESS_KEY,
+                NodeIdentity.SESSION_TOKEN,
+                NodeIdentity.CALLER_ARN));
   }
 
   private static StsEndpoint.Builder builder(String host) {

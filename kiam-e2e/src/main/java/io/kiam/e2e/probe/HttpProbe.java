@@ -18,7 +18,9 @@ import java.util.Map;
  * path tricks reach the agent as written). Prints a JSON array of {request, status, body} or
  * {request, error}.
  *
- * <p>Usage: {@code HttpProbe HOST PORT [--token] [--repeat N] [--interval-ms M] [METHOD:]PATH...}
+ * <p>Usage: {@code HttpProbe HOST PORT [--token] [--repeat N] [--interval-ms M] [--until TEXT]
+ * [METHOD:]PATH...}; with {@code --until}, the rounds stop after one in which a 200 answer's body
+ * holds TEXT (at most N rounds).
  */
 public final class HttpProbe {
   private static final int TIMEOUT_MILLIS = 3000;
@@ -32,17 +34,20 @@ public final class HttpProbe {
     boolean token = false;
     int repeat = 1;
     long interval = 0;
+    String until = null;
     List<String> requests = new ArrayList<>();
     for (int i = 2; i < args.length; i++) {
       switch (args[i]) {
         case "--token" -> token = true;
         case "--repeat" -> repeat = Integer.parseInt(args[++i]);
         case "--interval-ms" -> interval = Long.parseLong(args[++i]);
+        case "--until" -> until = args[++i];
         default -> requests.add(args[i]);
       }
     }
     List<Map<String, Object>> results = new ArrayList<>();
-    for (int round = 0; round < repeat; round++) {
+    boolean reached = false;
+    for (int round = 0; round < repeat && !reached; round++) {
       String tokenValue = null;
       if (token) {
         Map<String, Object> put =
@@ -69,8 +74,12 @@ public final class HttpProbe {
         result.put("round", round);
         result.put("atMillis", System.currentTimeMillis());
         results.add(result);
+        reached |=
+            until != null
+                && Integer.valueOf(200).equals(result.get("status"))
+                && String.valueOf(result.get("body")).contains(until);
       }
-      if (interval > 0 && round + 1 < repeat) {
+      if (interval > 0 && round + 1 < repeat && !reached) {
         Thread.sleep(interval);
       }
     }

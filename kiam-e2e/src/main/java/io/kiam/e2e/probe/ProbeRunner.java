@@ -70,7 +70,28 @@ public final class ProbeRunner {
     return full;
   }
 
-  private String runJava(String netns, String mainClass, List<String> args) {
+  /**
+   * Starts {@link LoopProbe} in the namespace and returns it running: its standard output carries
+   * one JSON line per round; closing its standard input ends it.
+   */
+  public Process startLoop(String netns, String host, int port, long pauseMillis) {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+            podCommand(
+                netns,
+                javaCommand(
+                    LoopProbe.class.getName(),
+                    List.of(host, Integer.toString(port), Long.toString(pauseMillis)))));
+    builder.environment().clear();
+    builder.redirectError(ProcessBuilder.Redirect.DISCARD);
+    try {
+      return builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private List<String> javaCommand(String mainClass, List<String> args) {
     Path emptyConfig = emptyHome.resolve("empty-aws-config");
     List<String> command =
         new ArrayList<>(
@@ -87,6 +108,11 @@ public final class ProbeRunner {
                 harnessJar.toString(),
                 mainClass));
     command.addAll(args);
+    return command;
+  }
+
+  private String runJava(String netns, String mainClass, List<String> args) {
+    List<String> command = javaCommand(mainClass, args);
     ProcessBuilder builder = new ProcessBuilder(podCommand(netns, command));
     builder.environment().clear();
     try {

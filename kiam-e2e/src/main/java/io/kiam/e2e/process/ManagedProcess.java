@@ -23,16 +23,78 @@ public final class ManagedProcess implements AutoCloseable {
   private final String name;
   private final Process process;
   private final Path logFile;
+  private final Container container;
 
-  private ManagedProcess(String name, Process process, Path logFile) {
+  /**
+   * The container a podman-run process runs in the foreground: signals go to the container, and a
+   * kill or stop removes it too (killing the podman client alone would leave it running).
+   *
+   * @param podman the podman command (with its settings) to signal and remove the container with
+   * @param name the container's name
+   */
+  public record Container(List<String> podman, String name) {
+    public Container {
+      podman = List.copyOf(podman);
+    }
+
+    void remove() {
+      run("rm", "--force", "--time", "0", "--ignore", name);
+    }
+
+    boolean signal(String signal) {
+      return run("kill", "--signal", signal, name);
+    }
+
+    private boolean run(String... args) {
+      List<String> command = new java.util.ArrayList<>(podman);
+      command.addAll(List.of(args));
+      try {
+        Process p =
+            new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          return false;
+        }
+        return p.exitValue() == 0;
+      } catch (IOException e) {
+        log.atWarn().addKeyValue("container", name).log("cannot run podman", e);
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+  }
+
+  private ManagedProcess(String name, Process process, Path logFile, Container container) {
     this.name = name;
     this.process = process;
     this.logFile = logFile;
+    this.container = container;
   }
 
   /** Starts the command with exactly the given environment (nothing inherited). */
   public static ManagedProcess start(
       String name, List<String> command, Map<String, String> environment, Path logFile) {
+    return start(name, command, environment, logFile, null);
+  }
+
+  /**
+   * As {@link #start(String, List, Map, Path)}, for a command that runs a container in the
+   * foreground (podman run --rm --name ...): stop and kill remove the container as well.
+   */
+  public static ManagedProcess start(
+      String name,
+      List<String> command,
+      Map<String, String> environment,
+      Path logFile,
+      Container container) {
+    if (container != null) {
+      container.remove(); // a crashed earlier run's container of the same name
+    }
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().clear();
     builder.environment().putAll(environment);
@@ -47,7 +109,7 @@ public final class ManagedProcess implements AutoCloseable {
           .addKeyValue("pid", process.pid())
           .addKeyValue("log", logFile)
           .log("started");
-      return new ManagedProcess(name, process, logFile);
+      return new ManagedProcess(name, process, logFile, container);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + name + ": " + command.get(0), e);
     }
@@ -98,11 +160,17 @@ public final class ManagedProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     descendants.forEach(ProcessHandle::destroyForcibly);
+    if (container != null) {
+      container.remove();
+    }
     log.atInfo().addKeyValue("process", name).addKeyValue("pid", process.pid()).log("stopped");
   }
 
   /** Kills at once, as a crash would: for tests of what happens when a daemon dies. */
   public void kill() {
+    if (container != null) {
+      container.signal("KILL"); // the daemon dies, not only the podman client
+    }
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
     try {
@@ -110,12 +178,18 @@ public final class ManagedProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (container != null) {
+      container.remove();
+    }
   }
 
   /** Sends a signal by name (STOP, CONT, ...) to the process; false when it could not be sent. */
   public boolean signal(String name) {
     if (!process.isAlive()) {
       return false;
+    }
+    if (container != null) {
+      return container.signal(name); // the daemon in the container, not the podman client
     }
     try {
       Process kill =

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiam.e2e.metadata.NodeIdentity;
 import io.kiam.e2e.net.Commands;
 import io.kiam.e2e.net.NodeNetwork;
 import java.nio.file.Files;
@@ -37,7 +38,9 @@ class LocalLabIT {
   private static final String CREDENTIALS =
       "http://169.254.169.254/latest/meta-data/iam/security-credentials/";
   private static final Duration SETTLE = Duration.ofSeconds(90);
-  private static final String ARN = "arn:aws:iam::123456789012:role/";
+
+  /** The servers run in the node as the chart places them: roles in the node's account. */
+  private static final String ARN = "arn:aws:iam::" + NodeIdentity.ACCOUNT_ID + ":role/";
 
   private static LocalScript local;
   private static boolean downDone;
@@ -109,9 +112,12 @@ class LocalLabIT {
     assertEquals(2, addresses.size(), "each server has its own address");
     assertTrue(status.path("agent").path("rssKiB").asLong() > 0, status::toPrettyString);
     assertTrue(status.path("sts").path("calls").asInt() > 0, "up waited for a pod's credentials");
+    // the servers called STS with the node's role, from the node's metadata service
     assertEquals(
-        ARN.replace(":role/", ":user/kiam-test"),
-        status.path("sts").path("callers").path(0).asText());
+        List.of(NodeIdentity.CALLER_ARN),
+        List.of(status.path("sts").path("callers").path(0).asText()),
+        status::toPrettyString);
+    assertEquals(1, status.path("sts").path("callers").size(), status::toPrettyString);
     String hosts =
         Commands.run(
             "ip", "netns", "exec", local.prefix() + "-node", "getent", "ahostsv4", "kiam-server");

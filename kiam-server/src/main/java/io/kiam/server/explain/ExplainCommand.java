@@ -77,6 +77,14 @@ public final class ExplainCommand implements Callable<Integer> {
   boolean roleBaseArnAutodetect;
 
   @Option(
+      names = "--allowed-role-accounts",
+      paramLabel = "IDS",
+      description =
+          "Other accounts whose role ARNs pods may name, as the server's flag (default: the"
+              + " server pod's, else none).")
+  String allowedRoleAccounts;
+
+  @Option(
       names = "--session",
       paramLabel = "NAME",
       defaultValue = ExplainDefaults.SESSION,
@@ -145,6 +153,7 @@ public final class ExplainCommand implements Callable<Integer> {
     Pod found;
     Namespace ns;
     Optional<ServerSettingsFinder.Found> discovered = Optional.empty();
+    Optional<ServerLogBaseArn.Result> detected = Optional.empty();
     String settingsNote = null;
     try (KubernetesClient client = kubernetes()) {
       if (roleBaseArn == null && !roleBaseArnAutodetect) {
@@ -153,6 +162,11 @@ public final class ExplainCommand implements Callable<Integer> {
         } catch (KubernetesClientException e) {
           settingsNote = "cannot list kiam-server pods to read their flags: " + describe(e);
         }
+        // The server autodetects: what it detected is in its log, and nowhere else.
+        detected =
+            discovered
+                .filter(f -> f.roleBaseArn().isEmpty())
+                .map(f -> ServerLogBaseArn.read(client, f));
       }
       found = client.pods().inNamespace(namespace).withName(pod).get();
       ns = found == null ? null : client.namespaces().withName(namespace).get();
@@ -161,8 +175,8 @@ public final class ExplainCommand implements Callable<Integer> {
       err.flush();
       return ExitCode.ERROR.code();
     }
-    settings(out, discovered, settingsNote);
-    ArnResolver resolver = resolver(discovered);
+    settings(out, discovered, settingsNote, detected);
+    ArnResolver resolver = resolver(discovered, detected.flatMap(ServerLogBaseArn.Result::baseArn));
     String suffix =
         discovered.flatMap(ServerSettingsFinder.Found::session).isPresent()
                 && !spec.commandLine().getParseResult().hasMatchedOption("--session")
@@ -207,22 +221,33 @@ public final class ExplainCommand implements Callable<Integer> {
     }
   }
 
-  private ArnResolver resolver(Optional<ServerSettingsFinder.Found> discovered) {
+  private ArnResolver resolver(
+      Optional<ServerSettingsFinder.Found> discovered, Optional<String> detected) {
+    String accounts =
+        allowedRoleAccounts != null
+            ? allowedRoleAccounts
+            : discovered.flatMap(ServerSettingsFinder.Found::allowedRoleAccounts).orElse("");
     if (roleBaseArn != null) {
-      return new DefaultArnResolver(roleBaseArn);
+      return new DefaultArnResolver(roleBaseArn, accounts);
     }
     if (roleBaseArnAutodetect) {
-      return new DefaultArnResolver(baseArnDetector.detect());
+      return new DefaultArnResolver(baseArnDetector.detect(), accounts);
     }
     if (discovered.flatMap(ServerSettingsFinder.Found::roleBaseArn).isPresent()) {
-      return new DefaultArnResolver(discovered.get().roleBaseArn().get());
+      return new DefaultArnResolver(discovered.get().roleBaseArn().get(), accounts);
+    }
+    if (detected.isPresent()) {
+      return new DefaultArnResolver(detected.get(), accounts);
     }
     return new FullArnResolver();
   }
 
   /** Says where the server's settings came from, so nobody has to guess them. */
   private void settings(
-      PrintWriter out, Optional<ServerSettingsFinder.Found> discovered, String note) {
+      PrintWriter out,
+      Optional<ServerSettingsFinder.Found> discovered,
+      String note,
+      Optional<ServerLogBaseArn.Result> detected) {
     String text;
     if (roleBaseArn != null) {
       text = "--role-base-arn=" + roleBaseArn + " from the command line";
@@ -236,10 +261,23 @@ public final class ExplainCommand implements Callable<Integer> {
               + (f.unanchored() ? " --disable-strict-namespace-regexp" : "")
               + " from "
               + f.source();
-      if (f.roleBaseArn().isEmpty()) {
+      if (f.roleBaseArn().isEmpty()
+          && detected.flatMap(ServerLogBaseArn.Result::baseArn).isPresent()) {
         text +=
-            "; the server detects its base ARN on its node, so only full role ARNs resolve here"
-                + " (pass --role-base-arn)";
+            "; the server detected "
+                + detected.get().baseArn().get()
+                + " from its node's instance profile ("
+                + detected.get().why()
+                + "), used here";
+      } else if (f.roleBaseArn().isEmpty()) {
+        text +=
+            "; the server detects its base ARN from its node's instance profile and explain could"
+                + " not learn it: "
+                + detected.map(ServerLogBaseArn.Result::why).orElse("no log read")
+                + "; only full role ARNs resolve here. Pass"
+                + " --role-base-arn=arn:aws:iam::ACCOUNT:role/ with that profile's partition and"
+                + " account (`aws sts get-caller-identity` on the server's node), or run explain on"
+                + " such a node with --role-base-arn-autodetect";
       }
     } else {
       text =

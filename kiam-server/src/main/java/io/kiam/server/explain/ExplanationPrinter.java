@@ -74,9 +74,12 @@ public final class ExplanationPrinter {
       return "no: the expression is invalid (" + ns.patternError() + ")";
     }
     String role = pod.role();
-    boolean byArn =
-        e.decision() instanceof Decision.Allowed allowed && ns.permits(allowed.roleArn());
-    if (ns.permits(role) || byArn) {
+    String matched =
+        e.decision() instanceof Decision.Allowed allowed
+            ? ns.matchedForm(role, allowed.roleArn())
+            : ns.matchedForm(role, null);
+    if (matched != null) {
+      boolean byArn = matched.startsWith("arn:") && !role.startsWith("arn:");
       return "yes: '" + ns.permitted() + "' matches '" + role + "'" + (byArn ? " (its ARN)" : "");
     }
     return "no: '" + ns.permitted() + "' does not match '" + role + "'";

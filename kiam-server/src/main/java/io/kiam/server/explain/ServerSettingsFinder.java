@@ -20,13 +20,20 @@ final class ServerSettingsFinder {
           new String[] {"app.kubernetes.io/component", "server"},
           new String[] {"component", "server"});
 
-  /** What was found, and where, for the operator to see. */
+  /**
+   * What was found, and where, for the operator to see; {@code pod} and {@code container} name the
+   * server container whose log may state the base ARN it detected.
+   */
   record Found(
       Optional<String> roleBaseArn,
       boolean autodetect,
       Optional<String> session,
       boolean unanchored,
-      String source) {}
+      String source,
+      String namespace,
+      String pod,
+      String container,
+      Optional<String> allowedRoleAccounts) {}
 
   private ServerSettingsFinder() {}
 
@@ -84,7 +91,11 @@ final class ServerSettingsFinder {
               autodetect,
               value(args, "--session"),
               args.contains("--disable-strict-namespace-regexp"),
-              source));
+              source,
+              pod.getMetadata().getNamespace(),
+              pod.getMetadata().getName(),
+              container.getName(),
+              value(args, "--allowed-role-accounts")));
     }
     return Optional.empty();
   }

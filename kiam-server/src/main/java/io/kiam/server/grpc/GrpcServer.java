@@ -1,6 +1,7 @@
 package io.kiam.server.grpc;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.handler.ssl.SslContext;
@@ -8,6 +9,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
@@ -41,13 +44,31 @@ public final class GrpcServer implements AutoCloseable {
       GrpcMetrics metrics,
       Executor executor,
       GrpcServerSettings settings) {
+    this(bind, serverTls, service, health, metrics, executor, settings, List.of());
+  }
+
+  /**
+   * A server whose kiam service calls also pass through {@code guards} (node identity), after the
+   * metrics interceptor, so refused calls are counted too.
+   */
+  public GrpcServer(
+      InetSocketAddress bind,
+      SslContext serverTls,
+      KiamGrpcService service,
+      ServerHealth health,
+      GrpcMetrics metrics,
+      Executor executor,
+      GrpcServerSettings settings,
+      List<ServerInterceptor> guards) {
+    List<ServerInterceptor> chain = new ArrayList<>(guards);
+    chain.add(new CallMetricsInterceptor(metrics));
     InetSocketAddress address =
         bind.isUnresolved() ? new InetSocketAddress(bind.getHostString(), bind.getPort()) : bind;
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(address)
             .sslContext(serverTls)
             .executor(executor)
-            .addService(ServerInterceptors.intercept(service, new CallMetricsInterceptor(metrics)))
+            .addService(ServerInterceptors.intercept(service, chain))
             .addService(health.service())
             .permitKeepAliveTime(PERMIT_KEEPALIVE_TIME.toSeconds(), TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)

@@ -28,6 +28,9 @@ final class GrpcStatuses {
     if (cause instanceof Refusal refusal) {
       return refusal.status;
     }
+    if (cause instanceof StsPending pending) {
+      return pending.status();
+    }
     if (cause instanceof StaleViewException stale) {
       return Status.UNAVAILABLE.withDescription(stale.getMessage());
     }
@@ -53,7 +56,9 @@ final class GrpcStatuses {
           Status.PERMISSION_DENIED.withDescription(
               "STS refused to issue the pod's role"
                   + code
-                  + ": the role's trust policy must allow kiam-server to assume it"
+                  + ": "
+                  + sts.advice()
+                      .orElse("the role's trust policy must allow kiam-server to assume it")
                   + details);
       case INVALID ->
           Status.FAILED_PRECONDITION.withDescription(
@@ -101,7 +106,13 @@ final class GrpcStatuses {
             if (status.getCode() == Status.Code.INTERNAL) {
               log.error("unexpected failure answering an agent", unwrap(failure));
             }
-            observer.onError(status.asRuntimeException());
+            Throwable cause = unwrap(failure);
+            observer.onError(
+                cause instanceof StsPending pending
+                    ? status.asRuntimeException(pending.pendingTrailers())
+                    : StsPending.onSts(cause)
+                        ? status.asRuntimeException(StsPending.trailers())
+                        : status.asRuntimeException());
           } else {
             observer.onNext(value);
             observer.onCompleted();

@@ -5,6 +5,7 @@ import static io.kiam.server.grpc.GrpcStatuses.stsFailure;
 import static io.kiam.server.grpc.GrpcStatuses.toStatus;
 import static io.kiam.server.grpc.GrpcStatuses.unwrap;
 
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.kiam.proto.v1.GetHealthRequest;
@@ -30,6 +31,7 @@ import io.kiam.server.sts.StsFailure;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -110,13 +112,20 @@ public final class KiamGrpcService extends KiamServiceGrpc.KiamServiceImplBase {
               ? ""
               : AgentInput.checkedRole(request.getRole());
       String canonicalIp = ip;
+      // Once the pod is looked up, an answer still pending waits only on STS.
+      AtomicBoolean decided = new AtomicBoolean();
       answer =
-          pods.awaitByIp(ip, podWait)
-              .thenCompose(
-                  lookup ->
-                      inResponse
-                          ? decisionAndCredentials(canonicalIp, role, lookup)
-                          : credentialsFor(canonicalIp, role, lookup));
+          StsPending.beforeDeadline(
+              pods.awaitByIp(ip, podWait)
+                  .thenCompose(
+                      lookup -> {
+                        decided.set(true);
+                        return inResponse
+                            ? decisionAndCredentials(canonicalIp, role, lookup)
+                            : credentialsFor(canonicalIp, role, lookup);
+                      }),
+              Context.current().getDeadline(),
+              decided::get);
     } catch (RuntimeException e) {
       answer = CompletableFuture.failedFuture(e);
     }

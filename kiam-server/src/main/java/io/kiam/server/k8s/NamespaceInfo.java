@@ -57,9 +57,48 @@ public record NamespaceInfo(
 
   /**
    * Whether the whole of {@code text} matches the expression (anchored: "shop" never permits
-   * "shop-admin").
+   * "shop-admin"). A raw match: {@link #permitsRole} is the policy's rule.
    */
   public boolean permits(String text) {
     return pattern != null && pattern.matcher(text).matches();
+  }
+
+  /**
+   * Whether the expression permits a role, the policy's rule: it is tried against the role as the
+   * pod's annotation writes it (without a leading slash) and against its full ARN, as kiam v4 did;
+   * but a text containing a slash (a role with a path, or any ARN) is tried only when the
+   * expression itself contains a slash. So "shop-.*" permits "shop-api" but neither "shop-x/admin"
+   * (a role named admin under the path shop-x/) nor "arn:aws:iam::210987654321:role/shop-api",
+   * while "k8s/.*" and "arn:aws:iam::123456789012:role/k8s/.*" say on purpose that they reach under
+   * a path.
+   *
+   * @param annotated the role as the pod's annotation writes it
+   * @param roleArn the full ARN it resolves to, or null when it does not resolve
+   */
+  public boolean permitsRole(String annotated, String roleArn) {
+    return matchedForm(annotated, roleArn) != null;
+  }
+
+  /**
+   * Which form of the role the expression matched: the annotation as written (without a leading
+   * slash), the ARN, or null when it permits neither; see {@link #permitsRole}.
+   */
+  public String matchedForm(String annotated, String roleArn) {
+    if (pattern == null) {
+      return null;
+    }
+    String written = annotated.startsWith("/") ? annotated.substring(1) : annotated;
+    if (reaches(written) && permits(written)) {
+      return written;
+    }
+    if (roleArn != null && reaches(roleArn) && permits(roleArn)) {
+      return roleArn;
+    }
+    return null;
+  }
+
+  /** Whether the expression may be tried against the text at all: a path needs a slash in it. */
+  private boolean reaches(String text) {
+    return text.indexOf('/') < 0 || permitted.indexOf('/') >= 0;
   }
 }

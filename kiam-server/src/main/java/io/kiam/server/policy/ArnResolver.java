@@ -8,4 +8,12 @@ public interface ArnResolver {
    * role is malformed.
    */
   String resolve(String role);
+
+  /**
+   * The accounts whose roles pods may have; any, unless the resolver knows the server's own account
+   * (see {@code io.kiam.server.sts.DefaultArnResolver}).
+   */
+  default RoleAccounts accounts() {
+    return RoleAccounts.ANY;
+  }
 }

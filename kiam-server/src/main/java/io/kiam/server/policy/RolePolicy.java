@@ -10,10 +10,12 @@ import java.util.Optional;
  * requested role and the ARN resolver, so the server and the explain command decide alike.
  *
  * <p>Rules, in order: the pod is annotated with a role; the requested role is that role (the same
- * text, its ARN's role name as the agent lists it, or a role resolving to the same ARN); the
- * namespace's permitted expression matches the whole annotated role, or its whole ARN. A namespace
- * without the expression permits nothing. Whatever the pod asks for, only the annotated role is
- * ever granted.
+ * text, its ARN's role name as the agent lists it, or a role resolving to the same ARN); the role
+ * is in an account the server serves ({@link ArnResolver#accounts()}); the namespace's permitted
+ * expression matches the whole annotated role, or its whole ARN, where a role with a path or an ARN
+ * is matched only by an expression containing a slash ({@link NamespaceInfo#permitsRole}). A
+ * namespace without the expression permits nothing. Whatever the pod asks for, only the annotated
+ * role is ever granted.
  */
 public final class RolePolicy {
   private RolePolicy() {}
@@ -47,6 +49,10 @@ public final class RolePolicy {
         requestMismatch(who, annotated, annotatedArn, requestedRole, resolver);
     if (mismatch.isPresent()) {
       return mismatch.get();
+    }
+    Optional<String> foreign = resolver.accounts().refusal(annotatedArn);
+    if (foreign.isPresent()) {
+      return new Decision.Forbidden(who + ": " + foreign.get());
     }
     return namespaceDecision(pod, namespace, annotated, annotatedArn);
   }
@@ -127,7 +133,7 @@ public final class RolePolicy {
               + annotated
               + "'");
     }
-    if (namespace.permits(annotated) || namespace.permits(annotatedArn)) {
+    if (namespace.permitsRole(annotated, annotatedArn)) {
       return new Decision.Allowed(
           annotated,
           annotatedArn,
@@ -148,6 +154,17 @@ public final class RolePolicy {
             + namespace.permitted()
             + "'; pod asks for '"
             + annotated
-            + "'");
+            + "'"
+            + pathHint(namespace.permitted(), annotated));
+  }
+
+  /** Says why a path made the difference, when it did: the rule is easy to trip over. */
+  private static String pathHint(String expression, String annotated) {
+    String written = annotated.startsWith("/") ? annotated.substring(1) : annotated;
+    if (expression.indexOf('/') >= 0 || written.indexOf('/') < 0) {
+      return "";
+    }
+    return " (a role written with a path or as an ARN is permitted only by an expression that"
+        + " contains a '/')";
   }
 }

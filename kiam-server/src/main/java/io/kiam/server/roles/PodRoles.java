@@ -9,6 +9,7 @@ import io.kiam.server.policy.ArnResolver;
 import io.kiam.server.policy.Decision;
 import io.kiam.server.policy.RolePolicy;
 import io.kiam.server.sts.RoleRequest;
+import io.kiam.server.sts.SessionTags;
 import io.kiam.server.sts.StsFailure;
 import java.util.Objects;
 import java.util.Optional;
@@ -16,7 +17,8 @@ import java.util.Optional;
 /**
  * Where a pod's role is decided: resolves the pod's annotated role to an ARN, asks {@link
  * RolePolicy} with the pod's namespace, records the Events its owner should see and builds the STS
- * request. gRPC, prefetch, usage tracking, the node streams and explain all call this one class.
+ * request (with {@code --session-tags}, the pod's own tags). gRPC, prefetch, usage tracking, the
+ * node streams and explain all call this one class.
  */
 public final class PodRoles {
   private final ArnResolver resolver;
@@ -24,6 +26,7 @@ public final class PodRoles {
   private final String defaultSessionSuffix;
   private final NamespaceFinder namespaces;
   private final PodEvents events;
+  private final boolean sessionTags;
 
   /**
    * @param defaultSuffix the server's --session value, for pods without a session-name annotation
@@ -36,11 +39,26 @@ public final class PodRoles {
       String defaultSuffix,
       NamespaceFinder namespaces,
       PodEvents events) {
+    this(resolver, sessionNamer, defaultSuffix, namespaces, events, false);
+  }
+
+  /**
+   * With {@code sessionTags} ({@code --session-tags}), each pod's request carries {@link
+   * PodSessionTags}.
+   */
+  public PodRoles(
+      ArnResolver resolver,
+      SessionNamer sessionNamer,
+      String defaultSuffix,
+      NamespaceFinder namespaces,
+      PodEvents events,
+      boolean sessionTags) {
     this.resolver = Objects.requireNonNull(resolver, "resolver");
     this.sessionNamer = Objects.requireNonNull(sessionNamer, "sessionNamer");
     this.defaultSessionSuffix = Objects.requireNonNull(defaultSuffix, "defaultSuffix");
     this.namespaces = Objects.requireNonNull(namespaces, "namespaces");
     this.events = Objects.requireNonNull(events, "events");
+    this.sessionTags = sessionTags;
   }
 
   /** The decision for the pod asking for {@code requestedRole}; records nothing. */
@@ -84,7 +102,11 @@ public final class PodRoles {
   public RoleRequest request(PodInfo pod, String roleArn) {
     String externalId =
         pod.externalId() == null || pod.externalId().isBlank() ? null : pod.externalId().trim();
-    return new RoleRequest(roleArn, sessionName(pod), Optional.ofNullable(externalId));
+    return new RoleRequest(
+        roleArn,
+        sessionName(pod),
+        Optional.ofNullable(externalId),
+        sessionTags ? PodSessionTags.forPod(pod) : SessionTags.NONE);
   }
 
   /**

@@ -1,6 +1,8 @@
 package io.kiam.server.sts;
 
 import io.kiam.server.policy.ArnResolver;
+import io.kiam.server.policy.RoleAccounts;
+import io.kiam.server.policy.RoleArns;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -18,12 +20,21 @@ public final class DefaultArnResolver implements ArnResolver {
               + "/)*");
 
   private final String baseArn;
+  private final RoleAccounts accounts;
 
   /**
-   * A resolver for roles in the base ARN's account; a missing trailing slash is added, anything
-   * else malformed is an IllegalArgumentException.
+   * A resolver for roles in the base ARN's account, which refuses full ARNs of other accounts; a
+   * missing trailing slash is added, anything else malformed is an IllegalArgumentException.
    */
   public DefaultArnResolver(String baseArn) {
+    this(baseArn, "");
+  }
+
+  /**
+   * A resolver that also lets pods name roles of the accounts in {@code allowedAccounts} ({@code
+   * --allowed-role-accounts}: comma-separated 12-digit ids, {@code *} for any, empty for none).
+   */
+  public DefaultArnResolver(String baseArn, String allowedAccounts) {
     Objects.requireNonNull(baseArn, "baseArn");
     String normalised = baseArn.strip();
     if (normalised.endsWith(":role")) {
@@ -38,6 +49,13 @@ public final class DefaultArnResolver implements ArnResolver {
               + RoleArns.PARTITIONS);
     }
     this.baseArn = normalised;
+    // The base followed by a one-letter name is a role ARN of the base's account.
+    this.accounts = RoleAccounts.parse(RoleArns.accountId(normalised + "x"), allowedAccounts);
+  }
+
+  @Override
+  public RoleAccounts accounts() {
+    return accounts;
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.kiam.server.sts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kiam.common.imds.MetadataTokens;
+import io.kiam.server.policy.RoleArns;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,6 +13,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Detects the role base ARN ({@code --role-base-arn-autodetect}) from the node's instance profile,
@@ -24,20 +27,53 @@ public final class InstanceProfileBaseArn {
   static final String TOKEN_TTL_HEADER = MetadataTokens.TTL_HEADER;
   static final String TOKEN_HEADER = MetadataTokens.TOKEN_HEADER;
 
+  /**
+   * How the server's log states what it detected; {@code explain} reads the server pod's log for
+   * it, so change both together.
+   */
+  public static final String DETECTED_LOG = "role base ARN detected from the instance profile: ";
+
+  /** Finds {@link #DETECTED_LOG}'s ARN in a log line, text or JSON. */
+  public static final Pattern DETECTED_IN_LOG =
+      Pattern.compile(
+          Pattern.quote(DETECTED_LOG)
+              + "(arn:("
+              + String.join("|", RoleArns.PARTITIONS)
+              + "):iam::\\d{12}:role/)");
+
+  private static final Logger log = LoggerFactory.getLogger(InstanceProfileBaseArn.class);
+
   private static final Pattern INSTANCE_PROFILE =
       Pattern.compile(
           "arn:("
               + String.join("|", RoleArns.PARTITIONS)
               + "):iam::(\\d{12}):instance-profile/\\S+");
 
+  /** Tries when the metadata service does not answer in time: a node busy at boot is common. */
+  static final int DEFAULT_ATTEMPTS = 4;
+
   private final URI endpoint;
   private final Duration timeout;
+  private final int attempts;
   private final HttpClient http;
 
   /** Reads from {@code endpoint} (the metadata service's base URL), each request within timeout. */
   public InstanceProfileBaseArn(URI endpoint, Duration timeout) {
+    this(endpoint, timeout, DEFAULT_ATTEMPTS);
+  }
+
+  /**
+   * As above, asking up to {@code attempts} times, with a pause of the timeout between tries, while
+   * the metadata service cannot be reached or does not answer; an answer that says no (no instance
+   * profile, not an instance profile ARN) is final at once.
+   */
+  public InstanceProfileBaseArn(URI endpoint, Duration timeout, int attempts) {
+    if (attempts < 1) {
+      throw new IllegalArgumentException("attempts must be at least 1");
+    }
     this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
     this.timeout = Objects.requireNonNull(timeout, "timeout");
+    this.attempts = attempts;
     this.http =
         HttpClient.newBuilder()
             .connectTimeout(timeout)
@@ -51,6 +87,24 @@ public final class InstanceProfileBaseArn {
    * with advice when the metadata service cannot tell.
    */
   public String detect() {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return detectOnce();
+      } catch (Unreachable e) {
+        if (attempt >= attempts) {
+          throw e.advice;
+        }
+        log.atWarn()
+            .addKeyValue("attempt", attempt)
+            .addKeyValue("attempts", attempts)
+            .log(
+                "could not read the instance profile yet, asking again: {}", e.advice.getMessage());
+        pause();
+      }
+    }
+  }
+
+  private String detectOnce() {
     String token = null;
     String tokenProblem = null;
     try {
@@ -62,17 +116,43 @@ public final class InstanceProfileBaseArn {
       tokenProblem = describe(e);
     }
     try {
-      return baseArnOf(info(token));
+      String base = baseArnOf(info(token));
+      log.atInfo().addKeyValue("role.base.arn", base).log(DETECTED_LOG + base);
+      return base;
     } catch (IOException | IllegalStateException e) {
-      throw new IllegalStateException(
-          "--role-base-arn-autodetect: could not read the instance profile from "
-              + endpoint
-              + ": "
-              + describe(e)
-              + (tokenProblem == null ? "" : " (IMDSv2 token: " + tokenProblem + ")")
-              + "; run the server in the host network (a hop limit of 1 suffices there; in the pod"
-              + " network the node's agent answers instead), or pass --role-base-arn",
-          e);
+      IllegalStateException advice =
+          new IllegalStateException(
+              "--role-base-arn-autodetect: could not read the instance profile from "
+                  + endpoint
+                  + ": "
+                  + describe(e)
+                  + (tokenProblem == null ? "" : " (IMDSv2 token: " + tokenProblem + ")")
+                  + "; run the server in the host network (a hop limit of 1 suffices there; in the"
+                  + " pod network the node's agent answers instead), or pass --role-base-arn",
+              e);
+      if (e instanceof IOException) {
+        throw new Unreachable(advice);
+      }
+      throw advice;
+    }
+  }
+
+  private void pause() {
+    try {
+      Thread.sleep(timeout.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("--role-base-arn-autodetect: interrupted", e);
+    }
+  }
+
+  /** The metadata service did not answer (connect refused, timed out): worth asking again. */
+  private static final class Unreachable extends RuntimeException {
+    private final IllegalStateException advice;
+
+    Unreachable(IllegalStateException advice) {
+      super(null, null, false, false);
+      this.advice = advice;
     }
   }
 

@@ -1,5 +1,6 @@
 package io.kiam.server.sts;
 
+import io.kiam.server.policy.RoleArns;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -10,6 +11,7 @@ import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.model.AssumeRoleRequest;
 import software.amazon.awssdk.services.sts.model.AssumeRoleResponse;
 import software.amazon.awssdk.services.sts.model.Credentials;
+import software.amazon.awssdk.services.sts.model.Tag;
 
 /**
  * The STS gateway on the AWS SDK v2 {@code StsClient}, signing as kiam-server's own identity. The
@@ -71,6 +73,14 @@ public final class SdkStsGateway implements StsGateway, AutoCloseable {
             .durationSeconds(Math.toIntExact(sessionDuration.toSeconds()))
             .overrideConfiguration(o -> o.credentialsProvider(signer.provider()));
     request.externalId().ifPresent(call::externalId);
+    SessionTags tags = request.sessionTags();
+    if (!tags.tags().isEmpty()) {
+      call.tags(
+          tags.tags().entrySet().stream()
+              .map(t -> Tag.builder().key(t.getKey()).value(t.getValue()).build())
+              .toList());
+    }
+    tags.sourceIdentity().ifPresent(call::sourceIdentity);
     return client.assumeRole(call.build());
   }
 

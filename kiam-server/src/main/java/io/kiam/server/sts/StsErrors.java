@@ -29,6 +29,10 @@ final class StsErrors {
 
   private StsErrors() {}
 
+  /** What --session-tags needs beside sts:AssumeRole. */
+  private static final String TAGGED_TRUST =
+      "sts:TagSession and sts:SetSourceIdentity (kiam-server runs with --session-tags)";
+
   static StsFailure map(RoleRequest request, SdkException e) {
     String role = request.roleArn();
     if (!(e instanceof AwsServiceException service) || service.awsErrorDetails() == null) {
@@ -59,7 +63,12 @@ final class StsErrors {
                   + ": "
                   + said
                   + "; the role's trust policy must allow kiam-server's identity"
-                  + (request.externalId().isPresent() ? " with this external id" : ""),
+                  + (request.externalId().isPresent() ? " with this external id" : "")
+                  + (request.sessionTags().isEmpty() ? "" : " and " + TAGGED_TRUST),
+              request.sessionTags().isEmpty()
+                  ? null
+                  : "the role's trust policy must allow kiam-server sts:AssumeRole and "
+                      + TAGGED_TRUST,
               e);
       case "RegionDisabledException" ->
           new StsFailure(

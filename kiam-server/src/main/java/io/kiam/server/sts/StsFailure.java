@@ -19,6 +19,7 @@ public final class StsFailure extends RuntimeException {
 
   private final Kind kind;
   private final String errorCode;
+  private final String advice;
 
   /** The failure every waiting and later request gets once the server is closing. */
   static StsFailure closed() {
@@ -32,9 +33,23 @@ public final class StsFailure extends RuntimeException {
 
   /** A failure with STS's error code ({@code AccessDenied}, {@code Throttling}, ...) kept. */
   public StsFailure(Kind kind, String errorCode, String message, Throwable cause) {
+    this(kind, errorCode, message, null, cause);
+  }
+
+  /**
+   * A failure with what the pod's owner can do about it, in words safe to show a pod (no principal,
+   * no account).
+   */
+  public StsFailure(Kind kind, String errorCode, String message, String advice, Throwable cause) {
     super(message, cause);
     this.kind = kind;
     this.errorCode = errorCode;
+    this.advice = advice;
+  }
+
+  /** What the pod's owner can do, when it is more specific than the kind's usual advice. */
+  public Optional<String> advice() {
+    return Optional.ofNullable(advice);
   }
 
   public Kind kind() {

@@ -5,10 +5,12 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -16,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Queue;
 
 /** fabric8's mock API server in CRUD mode on loopback, and a kubeconfig file pointing at it. */
 final class ClusterFixture implements AutoCloseable {
@@ -24,12 +27,14 @@ final class ClusterFixture implements AutoCloseable {
   private final String url;
 
   ClusterFixture() {
+    // CRUD for everything, plus expectations (a pod's log, which CRUD mode does not serve).
+    Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     server =
         new KubernetesMockServer(
             new Context(),
             new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
+            responses,
+            new KubernetesMixedDispatcher(responses),
             false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     url = "http://127.0.0.1:" + server.getPort();
@@ -111,6 +116,24 @@ final class ClusterFixture implements AutoCloseable {
                 .endStatus()
                 .build())
         .create();
+  }
+
+  /** The API server answers the log of {@code pod}'s {@code container} with {@code text}. */
+  void podLog(String namespace, String pod, String container, String text) {
+    server
+        .expect()
+        .get()
+        .withPath(
+            "/api/v1/namespaces/"
+                + namespace
+                + "/pods/"
+                + pod
+                + "/log?pretty=false&container="
+                + container
+                + "&limitBytes="
+                + ServerLogBaseArn.LOG_BYTES)
+        .andReturn(200, text)
+        .always();
   }
 
   /** A kubeconfig as kubectl would write it, for the real --kubeconfig code path. */

@@ -132,4 +132,64 @@ class ExplainFindsServerSettingsTest {
     assertTrue(run.out().contains("from the command line"), run.toString());
     assertTrue(run.out().contains(BASE + "my-application-user-checkout-db"), run.toString());
   }
+
+  @Test
+  void anAutodetectingServersBaseArnIsReadFromItsLog() {
+    application();
+    cluster.labelledPod(
+        "kube-system",
+        "kiam-server-auto",
+        Map.of("app.kubernetes.io/component", "server"),
+        List.of("--role-base-arn-autodetect", "--session=prod"));
+    cluster.podLog(
+        "kube-system",
+        "kiam-server-auto",
+        "server",
+        "{\"time\":\"2026-12-02T10:00:00.000Z\",\"level\":\"info\",\"msg\":\""
+            + "role base ARN detected from the instance profile: "
+            + BASE
+            + "\",\"role.base.arn\":\""
+            + BASE
+            + "\"}\n");
+
+    Run run = explain("-n", "my-application", "--pod", "user-checkout-server");
+
+    assertEquals(ExitCode.ALLOWED.code(), run.exitCode(), run.toString());
+    assertTrue(
+        run.out()
+            .contains(
+                "--role-base-arn-autodetect --session=prod from the arguments of kiam-server pod"
+                    + " kube-system/kiam-server-auto (container server); the server detected "
+                    + BASE
+                    + " from its node's instance profile (its log), used here"),
+        run.toString());
+    assertTrue(
+        run.out().contains("role resolves:   yes: " + BASE + "my-application-user-checkout-db"),
+        run.toString());
+  }
+
+  @Test
+  void anAutodetectingServerWhoseLogLacksTheArnIsExplainedWithWhatToPass() {
+    application();
+    cluster.labelledPod(
+        "kube-system",
+        "kiam-server-old",
+        Map.of("app.kubernetes.io/component", "server"),
+        List.of("--role-base-arn-autodetect"));
+    cluster.podLog("kube-system", "kiam-server-old", "server", "level=info msg=started\n");
+
+    Run run = explain("-n", "my-application", "--pod", "user-checkout-server");
+
+    assertEquals(ExitCode.NO_ROLE.code(), run.exitCode(), run.toString());
+    assertTrue(
+        run.out().contains("its log does not have the detected ARN (rotated, or a kiam v4 server)"),
+        run.toString());
+    assertTrue(
+        run.out()
+            .contains(
+                "Pass --role-base-arn=arn:aws:iam::ACCOUNT:role/ with that profile's partition and"
+                    + " account"),
+        run.toString());
+    assertTrue(run.out().contains("role resolves:   no: "), run.toString());
+  }
 }

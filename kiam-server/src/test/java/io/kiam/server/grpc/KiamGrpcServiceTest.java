@@ -176,6 +176,35 @@ class KiamGrpcServiceTest {
   }
 
   @Test
+  void aCallStillWaitingOnStsIsAnsweredBeforeItsDeadlineNamingSts() {
+    put(running("shop", "patient", "10.2.0.40", "shop-patient"));
+    credentials.delayAnswers(Duration.ofHours(1)); // STS never answers within the call
+    try {
+      StatusRuntimeException failure =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  KiamServiceGrpc.newBlockingStub(channel)
+                      .withDeadlineAfter(4, TimeUnit.SECONDS)
+                      .getPodCredentials(credentialsRequest("10.2.0.40", "shop-patient")));
+
+      // not DEADLINE_EXCEEDED ("no server answered"): the server answered, and says it is STS
+      assertEquals(Status.Code.UNAVAILABLE, failure.getStatus().getCode(), failure::toString);
+      assertTrue(failure.getStatus().getDescription().contains("STS"), failure::toString);
+      assertEquals(
+          StsPending.STS_PENDING,
+          failure.getTrailers().get(StsPending.REASON),
+          "the trailer the agent tells STS from an unreachable server by");
+      assertEquals(
+          "-1",
+          failure.getTrailers().get(StsPending.RETRY_PUSHBACK),
+          "the client's retry policy must leave this answer to the agent's next attempt");
+    } finally {
+      credentials.delayAnswers(Duration.ZERO);
+    }
+  }
+
+  @Test
   void returnsNotFoundWhenNoPodHasTheIp() {
     Status status =
         failure(() -> stub.getPodCredentials(credentialsRequest("10.2.0.99", "shop-web")));
@@ -282,6 +311,20 @@ class KiamGrpcServiceTest {
     assertTrue(denied.getDescription().contains("trust policy"), denied.getDescription());
     assertEquals(Status.Code.FAILED_PRECONDITION, invalid.getCode());
     assertEquals(Status.Code.UNAVAILABLE, down.getCode());
+    // STS's own outage carries the trailer too: the agent says "STS", not "no server reachable"
+    StatusRuntimeException downAgain =
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> stub.getPodCredentials(credentialsRequest("10.2.0.7", "shop-down")));
+    assertEquals(StsPending.STS_PENDING, downAgain.getTrailers().get(StsPending.REASON));
+    StatusRuntimeException deniedAgain =
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> stub.getPodCredentials(credentialsRequest("10.2.0.5", "shop-denied")));
+    assertTrue(
+        deniedAgain.getTrailers() == null
+            || deniedAgain.getTrailers().get(StsPending.REASON) == null,
+        "a refusal is not an outage");
     for (Status s : List.of(denied, invalid, down)) {
       assertFalse(
           s.getDescription().contains(FakeCredentials.SECRET)

@@ -205,7 +205,13 @@ class RolePolicyTest {
     "shop-web, arn:aws:iam::123456789012:role/shop-web, arn:aws:iam::123456789012:role/shop-web",
   })
   void roleFormsResolveToTheAnnotatedArn(String annotation, String requested, String arn) {
-    Decision decision = decide(pod("shop", "web", annotation), namespace("shop", ".*"), requested);
+    ArnResolver allowingOthers = new DefaultArnResolver(BASE, "210987654321");
+    Decision decision =
+        RolePolicy.decide(
+            pod("shop", "web", annotation),
+            namespace("shop", "(.*/)?.*"),
+            requested,
+            allowingOthers);
 
     assertEquals(arn, assertInstanceOf(Decision.Allowed.class, decision).roleArn());
   }
@@ -219,5 +225,97 @@ class RolePolicyTest {
             "arn:aws:iam::999999999999:role/shop-web");
 
     assertInstanceOf(Decision.Forbidden.class, decision);
+  }
+
+  @ParameterizedTest(name = "{0} refuses {1}")
+  @CsvSource({
+    // a role named admin under the path shop-x/: the expression never says it reaches a path
+    "shop-.*, shop-x/admin",
+    "shop-.*, /shop-x/admin",
+    "shop-[^a]*, shop-x/admin",
+    "(?s)shop-.*, shop-x/admin",
+    // another account's role that happens to end like the namespace's
+    ".*-reader, arn:aws:iam::123456789012:role/prod-reader",
+    ".*, arn:aws:iam::123456789012:role/admin",
+    ".*, k8s/admin",
+  })
+  void anExpressionWithoutASlashNeverReachesAPathOrAnArn(String expression, String annotation) {
+    Decision decision =
+        decide(pod("shop", "web", annotation), namespace("shop", expression), annotation);
+
+    Decision.Forbidden forbidden = assertInstanceOf(Decision.Forbidden.class, decision);
+    assertTrue(forbidden.explanation().contains("contains a '/'"), forbidden.explanation());
+  }
+
+  @ParameterizedTest(name = "{0} permits {1}")
+  @CsvSource({
+    "shop-.*, shop-api",
+    "shop-.*, /shop-api",
+    "shop-x/.*, shop-x/admin",
+    "k8s/shop-.*, /k8s/shop-api",
+    "arn:aws:iam::123456789012:role/k8s/.*, k8s/app",
+    "arn:aws:iam::123456789012:role/.*, arn:aws:iam::123456789012:role/app",
+  })
+  void anExpressionWithASlashSaysItReachesUnderAPath(String expression, String annotation) {
+    Decision decision =
+        decide(pod("shop", "web", annotation), namespace("shop", expression), annotation);
+
+    assertInstanceOf(Decision.Allowed.class, decision);
+  }
+
+  @Test
+  void aRoleUnderTheBaseArnsOwnPathIsMatchedByItsNameAsWritten() {
+    ArnResolver underPath = new DefaultArnResolver(BASE + "k8s/");
+
+    Decision decision =
+        RolePolicy.decide(
+            pod("shop", "web", "shop-api"), namespace("shop", "shop-.*"), "shop-api", underPath);
+
+    assertEquals(
+        BASE + "k8s/shop-api", assertInstanceOf(Decision.Allowed.class, decision).roleArn());
+  }
+
+  @Test
+  void anotherAccountsRoleIsRefusedByDefaultWhateverTheExpression() {
+    String arn = "arn:aws:iam::210987654321:role/shop-api";
+
+    Decision decision = decide(pod("shop", "web", arn), namespace("shop", "(.*/)?.*"), arn);
+
+    Decision.Forbidden forbidden = assertInstanceOf(Decision.Forbidden.class, decision);
+    assertTrue(forbidden.explanation().contains("account 210987654321"), forbidden.explanation());
+    assertTrue(forbidden.explanation().contains("--allowed-role-accounts"));
+    assertTrue(!forbidden.explanation().contains("123456789012"), forbidden.explanation());
+  }
+
+  @Test
+  void anAccountTheOperatorNamedIsAllowedAndOthersStillRefused() {
+    ArnResolver named = new DefaultArnResolver(BASE, "210987654321, 111122223333");
+    String allowed = "arn:aws:iam::210987654321:role/shop-api";
+    String other = "arn:aws:iam::999999999999:role/shop-api";
+    Optional<NamespaceInfo> ns = namespace("shop", "arn:aws:iam::.*:role/shop-.*");
+
+    assertInstanceOf(
+        Decision.Allowed.class, RolePolicy.decide(pod("shop", "web", allowed), ns, allowed, named));
+    assertInstanceOf(
+        Decision.Forbidden.class, RolePolicy.decide(pod("shop", "web", other), ns, other, named));
+  }
+
+  @Test
+  void anyAccountWhenTheOperatorSaysStar() {
+    ArnResolver any = new DefaultArnResolver(BASE, "*");
+    String arn = "arn:aws:iam::999999999999:role/shop-api";
+
+    assertInstanceOf(
+        Decision.Allowed.class,
+        RolePolicy.decide(pod("shop", "web", arn), namespace("shop", ".*/shop-.*"), arn, any));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"12345", "abc", "210987654321,", "*,210987654321"})
+  void aMalformedAccountListIsRefusedNamingTheFlag(String flag) {
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> new DefaultArnResolver(BASE, flag));
+    assertTrue(e.getMessage().startsWith("--allowed-role-accounts"), e.getMessage());
   }
 }

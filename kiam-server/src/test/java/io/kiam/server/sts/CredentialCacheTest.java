@@ -169,7 +169,27 @@ class CredentialCacheTest {
   void refreshIsDueTwentyFiveMinutesIntoAnHourAndServedCredentialsKeepThirtyMinutes()
       throws Exception {
     ScriptedGateway sts = new ScriptedGateway(clock);
-    CredentialCache cache = cache(sts);
+    // Below the guaranteed lifetime a request waits staleWait for STS, then takes what is held.
+    // This
+    // test asserts the wait itself, so staleWait must not be a real-time race against the STS call.
+    CredentialCacheConfig base = fastRetries(CredentialCacheConfig.defaults()).withClock(clock);
+    CredentialCache cache =
+        cache(
+            sts,
+            r -> true,
+            new CredentialCacheConfig(
+                base.sessionDuration(),
+                base.minimumRemaining(),
+                base.refreshAhead(),
+                base.maxConcurrentCalls(),
+                base.maxAttempts(),
+                base.backoffBase(),
+                base.backoffCap(),
+                base.accessDeniedMemory(),
+                Duration.ofHours(1),
+                base.clock(),
+                base.pacing(),
+                base.refreshJitter()));
     IssuedCredentials first = cache.prefetch(APP).get(5, TimeUnit.SECONDS);
 
     clock.advance(Duration.ofMinutes(24));

@@ -30,8 +30,13 @@ class InstanceProfileBaseArnTest {
   private enum Mode {
     V2_REQUIRED,
     V1_ONLY,
-    NO_PROFILE
+    NO_PROFILE,
+    /** The first iam/info request is never answered, as by a node still busy booting. */
+    SILENT_FIRST
   }
+
+  private final java.util.concurrent.atomic.AtomicInteger infoRequests =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   private URI start(Mode mode, String instanceProfileArn) throws IOException {
     imds = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
@@ -56,6 +61,9 @@ class InstanceProfileBaseArnTest {
         send(exchange, 200, TOKEN);
       }
     } else if (method.equals("GET") && path.equals("/latest/meta-data/iam/info")) {
+      if (mode == Mode.SILENT_FIRST && infoRequests.incrementAndGet() == 1) {
+        return; // no answer: the client's timeout ends this request
+      }
       if (mode == Mode.V2_REQUIRED && !TOKEN.equals(token)) {
         send(exchange, 401, "");
       } else if (mode == Mode.NO_PROFILE) {
@@ -145,7 +153,28 @@ class InstanceProfileBaseArnTest {
     IllegalStateException e =
         assertThrows(
             IllegalStateException.class,
-            () -> new InstanceProfileBaseArn(endpoint, Duration.ofMillis(500)).detect());
+            () -> new InstanceProfileBaseArn(endpoint, Duration.ofMillis(200), 2).detect());
     assertTrue(e.getMessage().startsWith("--role-base-arn-autodetect:"), e.getMessage());
+  }
+
+  @Test
+  void asksAgainWhenTheMetadataServiceDoesNotAnswerInTime() throws IOException {
+    URI endpoint = start(Mode.SILENT_FIRST, "arn:aws:iam::123456789012:instance-profile/nodes");
+    assertEquals(
+        "arn:aws:iam::123456789012:role/",
+        new InstanceProfileBaseArn(endpoint, Duration.ofMillis(300), 3).detect());
+    assertEquals(2, infoRequests.get(), "the unanswered request, then one more");
+  }
+
+  @Test
+  void anAnswerThatSaysNoIsNotAskedAgain() throws IOException {
+    URI endpoint = start(Mode.NO_PROFILE, "unused");
+    assertThrows(
+        IllegalStateException.class,
+        () -> new InstanceProfileBaseArn(endpoint, Duration.ofSeconds(2), 3).detect());
+    assertEquals(
+        1,
+        seen.stream().filter(r -> r.startsWith("GET /latest/meta-data/iam/info")).count(),
+        "no instance profile is final");
   }
 }

@@ -9,8 +9,8 @@ import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * Answers AssumeRole: applies planned faults, validates the parameters, checks the role table
- * (existence, external id, allowed callers, session duration limits), issues credentials and
- * records the call.
+ * (existence, external id, allowed callers, sts:TagSession and sts:SetSourceIdentity in the trust,
+ * session duration limits), issues credentials and records the call.
  */
 final class AssumeRoleAction {
   private static final Logger log = LoggerFactory.getLogger(AssumeRoleAction.class);
@@ -69,6 +69,14 @@ final class AssumeRoleAction {
             .orElse(null);
     if (role == null) {
       throw new StsErrorException(StsError.accessDenied(caller.arn(), arn));
+    }
+    // STS authorises each extra session action against the role's trust policy on its own.
+    if (!params.tagKeys().isEmpty() && !role.trusts(RoleSpec.TAG_SESSION)) {
+      throw new StsErrorException(StsError.accessDenied(caller.arn(), RoleSpec.TAG_SESSION, arn));
+    }
+    if (params.sourceIdentity() != null && !role.trusts(RoleSpec.SET_SOURCE_IDENTITY)) {
+      throw new StsErrorException(
+          StsError.accessDenied(caller.arn(), RoleSpec.SET_SOURCE_IDENTITY, arn));
     }
     return role;
   }

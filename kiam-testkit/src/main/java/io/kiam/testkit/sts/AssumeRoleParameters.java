@@ -86,6 +86,16 @@ record AssumeRoleParameters(
     errors.pattern("sourceIdentity", sourceIdentity, SESSION_CHARS, "[\\w+=,.@-]*");
     validateTags(errors);
     errors.throwIfAny();
+    // SourceIdentity's pattern has no ':', so IAM's reserved aws: prefix cannot pass it.
+    for (String key : tagKeys.values()) {
+      if (key.regionMatches(true, 0, "aws:", 0, 4)) {
+        throw new StsErrorException(
+            StsError.validation(
+                "Session tag key "
+                    + key
+                    + " uses the reserved prefix aws:, which only AWS may set."));
+      }
+    }
     if (RoleArns.parse(roleArn).isEmpty()) {
       throw new StsErrorException(StsError.validation("Request ARN is invalid"));
     }

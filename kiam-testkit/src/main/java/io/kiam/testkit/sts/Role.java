@@ -10,7 +10,8 @@ record Role(
     String name,
     String externalId,
     Duration maxSessionDuration,
-    Set<String> allowedPrincipals) {
+    Set<String> allowedPrincipals,
+    Set<String> trustedSessionActions) {
 
   static Role from(RoleSpec spec, String account) {
     String arn = RoleArns.resolve(account, spec.nameOrArn());
@@ -23,13 +24,18 @@ record Role(
         parsed.name(),
         spec.externalId(),
         spec.maxSessionDuration(),
-        spec.allowedPrincipals());
+        spec.allowedPrincipals(),
+        spec.trustedSessionActions());
   }
 
   boolean admits(Caller caller) {
     return allowedPrincipals.isEmpty()
         || allowedPrincipals.contains(caller.arn())
         || (caller.roleArn() != null && allowedPrincipals.contains(caller.roleArn()));
+  }
+
+  boolean trusts(String sessionAction) {
+    return trustedSessionActions.contains(sessionAction);
   }
 
   @Override

@@ -8,13 +8,24 @@ import java.util.regex.Pattern;
 
 /**
  * A role the endpoint knows: its name (in the endpoint's account) or ARN, the external id it
- * requires, its MaxSessionDuration and, optionally, the only principals allowed to assume it.
+ * requires, its MaxSessionDuration, optionally the only principals allowed to assume it, and the
+ * session actions its trust policy allows beside sts:AssumeRole ({@code sts:TagSession}, {@code
+ * sts:SetSourceIdentity}; none by default, as in IAM).
  */
 public record RoleSpec(
     String nameOrArn,
     String externalId,
     Duration maxSessionDuration,
-    Set<String> allowedPrincipals) {
+    Set<String> allowedPrincipals,
+    Set<String> trustedSessionActions) {
+
+  /** The trust policy action that lets a caller pass session tags. */
+  public static final String TAG_SESSION = "sts:TagSession";
+
+  /** The trust policy action that lets a caller set a source identity. */
+  public static final String SET_SOURCE_IDENTITY = "sts:SetSourceIdentity";
+
+  private static final Set<String> SESSION_ACTIONS = Set.of(TAG_SESSION, SET_SOURCE_IDENTITY);
 
   /** IAM's default MaxSessionDuration for a role. */
   public static final Duration DEFAULT_MAX_SESSION_DURATION = Duration.ofHours(1);
@@ -48,6 +59,31 @@ public record RoleSpec(
               + maxSessionDuration);
     }
     allowedPrincipals = Set.copyOf(Objects.requireNonNull(allowedPrincipals, "allowedPrincipals"));
+    trustedSessionActions =
+        Set.copyOf(Objects.requireNonNull(trustedSessionActions, "trustedSessionActions"));
+    for (String action : trustedSessionActions) {
+      if (!SESSION_ACTIONS.contains(action)) {
+        throw new IllegalArgumentException(
+            "role '"
+                + nameOrArn
+                + "': unknown session action '"
+                + action
+                + "' (known: "
+                + TAG_SESSION
+                + ", "
+                + SET_SOURCE_IDENTITY
+                + ")");
+      }
+    }
+  }
+
+  /** A role whose trust allows sts:AssumeRole alone. */
+  public RoleSpec(
+      String nameOrArn,
+      String externalId,
+      Duration maxSessionDuration,
+      Set<String> allowedPrincipals) {
+    this(nameOrArn, externalId, maxSessionDuration, allowedPrincipals, Set.of());
   }
 
   /** A role any known caller may assume without an external id, for at most one hour. */
@@ -70,16 +106,27 @@ public record RoleSpec(
   }
 
   public RoleSpec requiringExternalId(String id) {
-    return new RoleSpec(nameOrArn, id, maxSessionDuration, allowedPrincipals);
+    return new RoleSpec(
+        nameOrArn, id, maxSessionDuration, allowedPrincipals, trustedSessionActions);
   }
 
   public RoleSpec withMaxSessionDuration(Duration duration) {
-    return new RoleSpec(nameOrArn, externalId, duration, allowedPrincipals);
+    return new RoleSpec(nameOrArn, externalId, duration, allowedPrincipals, trustedSessionActions);
   }
 
   /** Only callers whose ARN (or, for assumed roles, whose role's ARN) is listed may assume it. */
   public RoleSpec allowingOnly(String... principalArns) {
-    return new RoleSpec(nameOrArn, externalId, maxSessionDuration, Set.of(principalArns));
+    return new RoleSpec(
+        nameOrArn, externalId, maxSessionDuration, Set.of(principalArns), trustedSessionActions);
+  }
+
+  /**
+   * The role's trust policy also allows these actions ({@link #TAG_SESSION}, {@link
+   * #SET_SOURCE_IDENTITY}); without them STS refuses tags or a source identity with AccessDenied.
+   */
+  public RoleSpec trusting(String... sessionActions) {
+    return new RoleSpec(
+        nameOrArn, externalId, maxSessionDuration, allowedPrincipals, Set.of(sessionActions));
   }
 
   @Override
@@ -92,6 +139,8 @@ public record RoleSpec(
         + maxSessionDuration
         + ", allowedPrincipals="
         + allowedPrincipals
+        + ", trustedSessionActions="
+        + trustedSessionActions
         + "]";
   }
 }

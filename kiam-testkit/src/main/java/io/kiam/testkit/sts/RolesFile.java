@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Reads roles from a text file, one per line: {@code NAME_OR_ARN [externalId=ID]
- * [maxSessionDuration=SECONDS] [principal=ARN]...}; '#' starts a comment.
+ * [maxSessionDuration=SECONDS] [principal=ARN]... [trust=ACTION[,ACTION]]} where ACTION is
+ * sts:TagSession or sts:SetSourceIdentity; '#' starts a comment.
  */
 final class RolesFile {
   private RolesFile() {}
@@ -35,6 +36,7 @@ final class RolesFile {
     String[] tokens = line.split("\\s+");
     RoleSpec role = RoleSpec.of(tokens[0]);
     List<String> principals = new ArrayList<>();
+    List<String> trusted = new ArrayList<>();
     for (int t = 1; t < tokens.length; t++) {
       int eq = tokens[t].indexOf('=');
       String key = eq < 0 ? tokens[t] : tokens[t].substring(0, eq);
@@ -43,12 +45,18 @@ final class RolesFile {
         case "externalId" -> role = role.requiringExternalId(value);
         case "maxSessionDuration" -> role = role.withMaxSessionDuration(seconds(value));
         case "principal" -> principals.add(value);
+        case "trust" -> trusted.addAll(List.of(value.split(",")));
         default ->
             throw new IllegalArgumentException(
-                "unknown setting '" + key + "' (known: externalId, maxSessionDuration, principal)");
+                "unknown setting '"
+                    + key
+                    + "' (known: externalId, maxSessionDuration, principal, trust)");
       }
     }
-    return principals.isEmpty() ? role : role.allowingOnly(principals.toArray(String[]::new));
+    if (!principals.isEmpty()) {
+      role = role.allowingOnly(principals.toArray(String[]::new));
+    }
+    return trusted.isEmpty() ? role : role.trusting(trusted.toArray(String[]::new));
   }
 
   private static Duration seconds(String value) {

@@ -4,12 +4,18 @@ package io.kiam.testkit.sts;
 record StsError(int status, String type, String code, String message) {
 
   static StsError accessDenied(String callerArn, String roleArn) {
+    return accessDenied(callerArn, "sts:AssumeRole", roleArn);
+  }
+
+  static StsError accessDenied(String callerArn, String action, String roleArn) {
     return sender(
         403,
         "AccessDenied",
         "User: "
             + callerArn
-            + " is not authorized to perform: sts:AssumeRole on resource: "
+            + " is not authorized to perform: "
+            + action
+            + " on resource: "
             + roleArn);
   }
 

@@ -36,7 +36,7 @@ class StsEndpointAssumeRoleTest {
     sts =
         StsEndpoint.builder()
             .account(ACCOUNT)
-            .role("app")
+            .role(RoleSpec.of("app").trusting(RoleSpec.TAG_SESSION, RoleSpec.SET_SOURCE_IDENTITY))
             .role(
                 RoleSpec.of("arn:aws:iam::" + ACCOUNT + ":role/team/db")
                     .withMaxSessionDuration(Duration.ofHours(12)))

@@ -1,4 +1,4 @@
-package io.kiam.server.sts;
+package io.kiam.server.policy;
 
 import java.util.List;
 import java.util.regex.Matcher;
@@ -21,9 +21,9 @@ public final class RoleArns {
   /**
    * IAM's own limits: a role name is 1..64 of these, a path segment any printable ASCII but '/'.
    */
-  static final String NAME = "[\\w+=,.@-]{1,64}";
+  public static final String NAME = "[\\w+=,.@-]{1,64}";
 
-  static final String PATH_SEGMENT = "[\\x21-\\x2E\\x30-\\x7E]+";
+  public static final String PATH_SEGMENT = "[\\x21-\\x2E\\x30-\\x7E]+";
 
   private static final Pattern ROLE_ARN =
       Pattern.compile(
@@ -89,7 +89,7 @@ public final class RoleArns {
   }
 
   /** Keeps an error message readable when someone pastes a whole policy into an annotation. */
-  static String abbreviate(String text) {
+  public static String abbreviate(String text) {
     return text.length() <= 200 ? text : text.substring(0, 200) + "...";
   }
 }
