@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * kiam_agent_access_log_dropped_total}.
  */
 public final class AccessLogQueue extends UnsynchronizedAppenderBase<ILoggingEvent> {
-  /** The access log's logger (see {@code io.kiam.agent.metadata.AccessLog}). */
+  /** The access log's logger (see {@code io.kiam.agent.http.AccessLog}). */
   public static final String LOGGER = "io.kiam.agent.access";
 
   /**

@@ -1,7 +1,7 @@
 package io.kiam.agent;
 
 import io.kiam.agent.client.ClientSettings;
-import io.kiam.agent.metadata.ConnectionLimits;
+import io.kiam.agent.http.ConnectionLimits;
 import io.kiam.agent.node.ApiServerNodeTaints;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;

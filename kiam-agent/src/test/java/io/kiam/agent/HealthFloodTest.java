@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiam.agent.client.ServerClient;
+import io.kiam.agent.http.ConnectionLimits;
 import io.kiam.agent.iptables.CommandResult;
 import io.kiam.agent.iptables.CommandRunner;
-import io.kiam.agent.metadata.ConnectionLimits;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.tls.TlsFiles;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;

@@ -9,7 +9,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.kiam.agent.AgentCommand;
 import io.kiam.agent.AgentConfig;
-import io.kiam.agent.metadata.ConnectionLimits;
+import io.kiam.agent.http.ConnectionLimits;
 import io.kiam.common.cli.KiamCli;
 import io.kiam.common.logging.LogFormat;
 import java.nio.file.Path;

@@ -18,12 +18,12 @@ import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
 import io.kiam.server.k8s.StaleViewGuard;
 import io.kiam.server.nodes.NodeStreams;
-import io.kiam.server.policy.DecisionLog;
-import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.policy.ArnResolver;
+import io.kiam.server.roles.DecisionLog;
+import io.kiam.server.roles.PodRoles;
 import io.kiam.server.roles.Prefetcher;
 import io.kiam.server.roles.RoleUsageTracker;
 import io.kiam.server.roles.SessionNamer;
-import io.kiam.server.sts.ArnResolver;
 import io.kiam.server.sts.CredentialUpdates;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.RoleUsage;
@@ -155,15 +155,16 @@ public final class KiamServer implements AutoCloseable {
 
     pods = new PodStore(executor);
     namespaces = new NamespaceStore(tuning.anchoredNamespaces());
-    PodRoleRequests roleRequests =
-        new PodRoleRequests(resolver, sessionNamer, config.session(), config.sessionTags());
-    usage = new RoleUsageTracker(roleRequests);
+    PodRoles roles =
+        new PodRoles(
+            resolver, sessionNamer, config.session(), namespaces, events, config.sessionTags());
+    usage = new RoleUsageTracker(roles);
     CredentialsSource credentials = credentialsFactory.apply(usage);
     if (credentials instanceof AutoCloseable closeable) {
       started.push(closeable);
     }
     pods.addListener(usage);
-    Prefetcher prefetcher = new Prefetcher(roleRequests, namespaces, credentials, events);
+    Prefetcher prefetcher = new Prefetcher(roles, credentials);
     pods.addListener(prefetcher);
     namespaces.onPermissionChange(
         ns -> {
@@ -174,8 +175,7 @@ public final class KiamServer implements AutoCloseable {
         });
     DecisionLog decisions = new DecisionLog();
     pods.addListener(decisions);
-    NodeStreams nodeStreams =
-        new NodeStreams(pods, namespaces, roleRequests, credentials, decisions);
+    NodeStreams nodeStreams = new NodeStreams(pods, roles, credentials, decisions);
     pods.addListener(nodeStreams);
     namespaces.onPermissionChange(nodeStreams::namespaceChanged);
     if (credentials instanceof CredentialUpdates updates) {
@@ -211,10 +211,8 @@ public final class KiamServer implements AutoCloseable {
     KiamGrpcService service =
         new KiamGrpcService(
             guardedPods,
-            namespaces,
-            roleRequests,
+            roles,
             credentials,
-            events,
             caches::synced,
             config.podWait(),
             metrics,

@@ -9,7 +9,7 @@ import io.kiam.common.tls.TlsFiles;
 import io.kiam.server.explain.ExplainCommand;
 import io.kiam.server.identity.KubernetesTokenReviewer;
 import io.kiam.server.identity.ReviewCache;
-import io.kiam.server.sts.ArnResolver;
+import io.kiam.server.policy.ArnResolver;
 import io.kiam.server.sts.CredentialCache;
 import io.kiam.server.sts.CredentialCacheConfig;
 import io.kiam.server.sts.DefaultArnResolver;
@@ -302,7 +302,6 @@ public final class ServerCommand implements Callable<Integer> {
     CredentialCacheConfig cacheConfig =
         fetchers.map(sessions::withMaxConcurrentCalls).orElse(sessions);
     ArnResolver resolver = new DefaultArnResolver(baseArn(config), security.allowedRoleAccounts());
-    SessionNames sessionNames = new SessionNames(config.session());
     SdkStsGateway gateway =
         StsGateways.create(
             config.region().orElse("us-east-1"),
@@ -321,8 +320,7 @@ public final class ServerCommand implements Callable<Integer> {
                       Clock.systemUTC())
                   : null)
           .arnResolver(resolver)
-          .sessionNamer(
-              (annotation, suffix) -> sessionNames.forPod(Optional.ofNullable(annotation)))
+          .sessionNamer(SessionNames::sessionName)
           .credentials(usage -> new CredentialCache(gateway, usage, cacheConfig))
           .instance(hostName())
           .tuning(tuning)

@@ -5,6 +5,7 @@ import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
 import io.kiam.common.tls.TlsFiles;
 import io.kiam.server.sts.CredentialCacheConfig;
+import io.kiam.server.sts.SessionNames;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
@@ -52,8 +53,9 @@ public record ServerConfig(
     boolean sessionTags) {
 
   public static final String DEFAULT_BIND = "0.0.0.0:9610";
-  public static final String DEFAULT_SESSION = "kiam";
-  public static final Duration DEFAULT_SESSION_DURATION = Duration.ofMinutes(60);
+  public static final String DEFAULT_SESSION = SessionNames.DEFAULT_SUFFIX;
+  public static final Duration DEFAULT_SESSION_DURATION =
+      CredentialCacheConfig.DEFAULT_SESSION_DURATION;
 
   /** Served credentials keep at least this much life (SDKs refresh at 15 min left). */
   public static final Duration DEFAULT_SESSION_REFRESH = Duration.ofMinutes(30);

@@ -1,6 +1,6 @@
 package io.kiam.server;
 
-import io.kiam.server.sts.RoleAccounts;
+import io.kiam.server.policy.RoleAccounts;
 import picocli.CommandLine.Option;
 
 /** The server's flags that widen or narrow what a pod or an agent may reach. */

@@ -13,7 +13,7 @@ import io.kiam.server.grpc.KiamGrpcService;
 import io.kiam.server.grpc.ServerHealth;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
-import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.roles.PodRoles;
 import io.kiam.server.sts.DefaultArnResolver;
 import io.kiam.server.testing.FakeCredentials;
 import io.kiam.testkit.pki.TestPki;
@@ -60,13 +60,13 @@ class HealthCommandTest {
     KiamGrpcService service =
         new KiamGrpcService(
             pods,
-            new NamespaceStore(),
-            new PodRoleRequests(
+            new PodRoles(
                 new DefaultArnResolver("arn:aws:iam::123456789012:role/"),
                 (a, s) -> "kiam-" + s,
-                "kiam"),
+                "kiam",
+                new NamespaceStore(),
+                PodEvents.none()),
             new FakeCredentials(),
-            PodEvents.none(),
             () -> true,
             Duration.ZERO,
             metrics);

@@ -28,7 +28,7 @@ import io.kiam.proto.v1.KiamServiceGrpc;
 import io.kiam.proto.v1.WatchNodeRequest;
 import io.kiam.server.grpc.NodeIdentityInterceptor;
 import io.kiam.server.identity.TokenReviewer;
-import io.kiam.server.sts.ArnResolver;
+import io.kiam.server.policy.ArnResolver;
 import io.kiam.server.sts.DefaultArnResolver;
 import io.kiam.server.testing.FakeCredentials;
 import io.kiam.server.testing.MockApiCleanup;

@@ -2,7 +2,7 @@ package io.kiam.agent.bench;
 
 import io.kiam.agent.Agent;
 import io.kiam.agent.AgentConfig;
-import io.kiam.agent.metadata.CredentialsJson;
+import io.kiam.agent.imds.CredentialsJson;
 import io.kiam.agent.testing.FakeKiamServer;
 import io.kiam.agent.testing.ProgrammableBackend;
 import io.kiam.common.logging.LogFormat;
@@ -87,10 +87,9 @@ public final class MetadataBench {
         Agent.builder(config)
             .registry(new PrometheusRegistry())
             .connectionLimits(
-                new io.kiam.agent.metadata.ConnectionLimits(
-                    Math.max(
-                        connections, io.kiam.agent.metadata.ConnectionLimits.DEFAULT_PER_SOURCE),
-                    Math.max(connections, io.kiam.agent.metadata.ConnectionLimits.DEFAULT_TOTAL)));
+                new io.kiam.agent.http.ConnectionLimits(
+                    Math.max(connections, io.kiam.agent.http.ConnectionLimits.DEFAULT_PER_SOURCE),
+                    Math.max(connections, io.kiam.agent.http.ConnectionLimits.DEFAULT_TOTAL)));
     if (!grpc) {
       builder.serverClient(new InstantServers());
     }

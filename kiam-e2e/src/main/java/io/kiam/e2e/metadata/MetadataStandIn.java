@@ -1,8 +1,12 @@
 package io.kiam.e2e.metadata;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -21,6 +25,7 @@ import java.util.concurrent.Executors;
  * dot segments, so a trick path an agent passes through reaches the node's credentials and shows.
  */
 public final class MetadataStandIn implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String TOKEN = "node-NODELEAK-imds-token";
 
   /** How the node's metadata options are set. */
@@ -126,11 +131,12 @@ public final class MetadataStandIn implements AutoCloseable {
           credentials(NodeIdentity.IDENTITY_ACCESS_KEY_ID);
       case "/meta-data/identity-credentials/ec2/security-credentials/" -> "ec2-instance";
       case "/meta-data/iam/info" ->
-          "{\"Code\":\"Success\",\"LastUpdated\":\""
-              + now()
-              + "\",\"InstanceProfileArn\":\""
-              + NodeIdentity.INSTANCE_PROFILE_ARN
-              + "\",\"InstanceProfileId\":\"AIPANODELEAK0001\"}";
+          json(
+              JSON.createObjectNode()
+                  .put("Code", "Success")
+                  .put("LastUpdated", now())
+                  .put("InstanceProfileArn", NodeIdentity.INSTANCE_PROFILE_ARN)
+                  .put("InstanceProfileId", "AIPANODELEAK0001"));
       case "/meta-data/instance-id" -> NodeIdentity.INSTANCE_ID;
       case "/meta-data/placement/region" -> "us-east-1";
       case "/user-data", "/user-data/" -> NodeIdentity.USER_DATA;
@@ -148,17 +154,26 @@ public final class MetadataStandIn implements AutoCloseable {
   }
 
   private static String credentials(String accessKeyId) {
-    return "{\"Code\":\"Success\",\"LastUpdated\":\""
-        + now()
-        + "\",\"Type\":\"AWS-HMAC\",\"AccessKeyId\":\""
-        + accessKeyId
-        + "\",\"SecretAccessKey\":\""
-        + NodeIdentity.SECRET_ACCESS_KEY
-        + "\",\"Token\":\""
-        + NodeIdentity.SESSION_TOKEN
-        + "\",\"Expiration\":\""
-        + Instant.now().plus(6, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS)
-        + "\",\"AccountId\":\"111111111111\"}";
+    return json(
+        JSON.createObjectNode()
+            .put("Code", "Success")
+            .put("LastUpdated", now())
+            .put("Type", "AWS-HMAC")
+            .put("AccessKeyId", accessKeyId)
+            .put("SecretAccessKey", NodeIdentity.SECRET_ACCESS_KEY)
+            .put("Token", NodeIdentity.SESSION_TOKEN)
+            .put(
+                "Expiration",
+                Instant.now().plus(6, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS).toString())
+            .put("AccountId", "111111111111"));
+  }
+
+  private static String json(ObjectNode document) {
+    try {
+      return JSON.writeValueAsString(document);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static String now() {

@@ -8,8 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kiam.common.logging.LogFormat;
 import io.kiam.common.logging.Logging;
-import io.kiam.server.roles.PodRoleRequests;
-import io.kiam.server.sts.ArnResolver;
+import io.kiam.server.policy.ArnResolver;
 import io.kiam.server.sts.DefaultArnResolver;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -183,7 +182,6 @@ public final class ExplainCommand implements Callable<Integer> {
                 && !spec.commandLine().getParseResult().hasMatchedOption("--session")
             ? discovered.get().session().get()
             : session;
-    PodRoleRequests requests = new PodRoleRequests(resolver, ExplainDefaults.SESSION_NAMER, suffix);
     if (found == null) {
       out.println("pod " + namespace + "/" + pod + " not found");
       out.println("exit code: " + ExitCode.POD_NOT_FOUND.code());
@@ -196,7 +194,13 @@ public final class ExplainCommand implements Callable<Integer> {
     try (StsGatewayFactory.OpenGateway gateway = checkSts ? gateways.create(stsSettings()) : null) {
       boolean anchored = discovered.map(f -> !f.unanchored()).orElse(true);
       Explainer explainer =
-          new Explainer(requests, Optional.ofNullable(gateway), duration, anchored);
+          new Explainer(
+              resolver,
+              ExplainDefaults.SESSION_NAMER,
+              suffix,
+              Optional.ofNullable(gateway),
+              duration,
+              anchored);
       Explanation explanation = explainer.explain(found, ns);
       ExplanationPrinter.print(explanation, out);
       return explanation.exitCode().code();

@@ -2,13 +2,14 @@ package io.kiam.server.explain;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.kiam.server.k8s.NamespaceInfo;
+import io.kiam.server.events.PodEvents;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodConverter;
 import io.kiam.server.k8s.PodInfo;
+import io.kiam.server.policy.ArnResolver;
 import io.kiam.server.policy.Decision;
-import io.kiam.server.policy.RolePolicy;
-import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.roles.PodRoles;
+import io.kiam.server.roles.SessionNamer;
 import io.kiam.server.sts.RoleRequest;
 import io.kiam.server.sts.StsFailure;
 import io.kiam.server.sts.StsGateway;
@@ -20,35 +21,34 @@ import java.util.Optional;
 
 /**
  * Decides for one pod exactly as the server does: the pod and namespace go through the server's own
- * converters and {@link RolePolicy}, the STS request through {@link PodRoleRequests}, and the STS
- * check through the server's {@link StsGateway}.
+ * converters, the decision and the STS request through {@link PodRoles}, and the STS check through
+ * the server's {@link StsGateway}.
  */
 public final class Explainer {
-  private static final String PLACEHOLDER_ARN = "arn:aws:iam::000000000000:role/none";
-
-  private final PodRoleRequests requests;
+  private final ArnResolver resolver;
+  private final SessionNamer sessionNamer;
+  private final String sessionSuffix;
   private final Optional<StsGateway> sts;
   private final Duration sessionDuration;
   private final boolean anchored;
 
   /**
+   * @param sessionSuffix the server's --session value
    * @param sts the gateway to try the AssumeRole with, or empty to decide by policy only
-   */
-  public Explainer(PodRoleRequests requests, Optional<StsGateway> sts, Duration sessionDuration) {
-    this(requests, sts, sessionDuration, true);
-  }
-
-  /**
    * @param anchored false to match namespace expressions anywhere in the role, as a server run with
    *     --disable-strict-namespace-regexp does
    */
   public Explainer(
-      PodRoleRequests requests,
+      ArnResolver resolver,
+      SessionNamer sessionNamer,
+      String sessionSuffix,
       Optional<StsGateway> sts,
       Duration sessionDuration,
       boolean anchored) {
     this.anchored = anchored;
-    this.requests = Objects.requireNonNull(requests, "requests");
+    this.resolver = Objects.requireNonNull(resolver, "resolver");
+    this.sessionNamer = Objects.requireNonNull(sessionNamer, "sessionNamer");
+    this.sessionSuffix = Objects.requireNonNull(sessionSuffix, "sessionSuffix");
     this.sts = Objects.requireNonNull(sts, "sts");
     this.sessionDuration = Objects.requireNonNull(sessionDuration, "sessionDuration");
   }
@@ -56,17 +56,15 @@ public final class Explainer {
   /** The explanation for a pod as read from the API; {@code namespace} is null when it is gone. */
   public Explanation explain(Pod pod, Namespace namespace) {
     PodInfo info = new PodConverter().toInfo(pod);
-    Optional<NamespaceInfo> ns = Optional.empty();
+    NamespaceStore store = new NamespaceStore(anchored);
     if (namespace != null) {
-      NamespaceStore store = new NamespaceStore(anchored);
       store.put(store.getKey(namespace), namespace);
-      ns = store.findNamespace(info.namespace());
     }
+    PodRoles roles = new PodRoles(resolver, sessionNamer, sessionSuffix, store, PodEvents.none());
     // The AWS SDK asks for the role the agent listed, which is the annotated one.
-    String requested = info.hasRole() ? info.role().trim() : "";
-    Decision decision = RolePolicy.decide(info, ns, requested, requests.resolver());
+    Decision decision = roles.decideOwn(info);
     // The session name does not depend on the role, so it is shown for refused pods too.
-    String sessionName = requests.forPod(info, PLACEHOLDER_ARN).sessionName();
+    String sessionName = roles.sessionName(info);
 
     List<String> notServed = new ArrayList<>();
     if (info.hostNetwork()) {
@@ -88,10 +86,17 @@ public final class Explainer {
 
     Optional<StsCheck> check = Optional.empty();
     if (decision instanceof Decision.Allowed allowed && sts.isPresent()) {
-      RoleRequest request = requests.forPod(info, allowed.roleArn());
+      RoleRequest request = roles.request(info, allowed);
       check = Optional.of(assume(sts.get(), request));
     }
-    return new Explanation(info, ns, decision, sessionName, notServed, notes, check);
+    return new Explanation(
+        info,
+        store.findNamespace(info.namespace()),
+        decision,
+        sessionName,
+        notServed,
+        notes,
+        check);
   }
 
   private StsCheck assume(StsGateway gateway, RoleRequest request) {

@@ -73,7 +73,7 @@ public final class ExplanationPrinter {
     if (ns.patternError() != null) {
       return "no: the expression is invalid (" + ns.patternError() + ")";
     }
-    String role = pod.role().trim();
+    String role = pod.role();
     String matched =
         e.decision() instanceof Decision.Allowed allowed
             ? ns.matchedForm(role, allowed.roleArn())

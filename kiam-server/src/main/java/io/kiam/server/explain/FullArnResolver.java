@@ -1,7 +1,7 @@
 package io.kiam.server.explain;
 
-import io.kiam.server.sts.ArnResolver;
-import io.kiam.server.sts.RoleArns;
+import io.kiam.server.policy.ArnResolver;
+import io.kiam.server.policy.RoleArns;
 
 /**
  * Resolves only full role ARNs: what explain can do when it is given no base ARN, failing a bare

@@ -32,7 +32,7 @@ final class WireMessages {
   static PodDecision refused(RefusalCode code, String reason, PodInfo pod) {
     RoleRefused.Builder refused = RoleRefused.newBuilder().setCode(code).setReason(reason);
     if (pod != null && pod.hasRole()) {
-      refused.setRole(pod.role().trim());
+      refused.setRole(pod.role());
     }
     return PodDecision.newBuilder().setRefused(refused).build();
   }

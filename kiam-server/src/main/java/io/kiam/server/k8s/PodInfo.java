@@ -10,7 +10,7 @@ import java.util.Objects;
  *
  * @param ips canonical IP addresses from status.podIPs (or status.podIP), possibly empty
  * @param deleting whether the pod has a deletionTimestamp (terminating, not yet gone)
- * @param role the iam.amazonaws.com/role annotation, or null
+ * @param role the iam.amazonaws.com/role annotation, trimmed (once, here), or null
  * @param sessionName the iam.amazonaws.com/session-name annotation, or null
  * @param externalId the iam.amazonaws.com/external-id annotation, or null
  * @param nodeName spec.nodeName, or null while the pod is not scheduled
@@ -36,6 +36,7 @@ public record PodInfo(
     Objects.requireNonNull(name, "name");
     ips = List.copyOf(ips);
     Objects.requireNonNull(phase, "phase");
+    role = role == null ? null : role.trim();
   }
 
   /** A pod not (yet) scheduled on a node. */

@@ -1,15 +1,13 @@
 package io.kiam.server.nodes;
 
-import io.kiam.server.k8s.NamespaceFinder;
 import io.kiam.server.k8s.NamespaceInfo;
 import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.k8s.PodListener;
 import io.kiam.server.k8s.PodLookup;
 import io.kiam.server.k8s.PodStore;
 import io.kiam.server.policy.Decision;
-import io.kiam.server.policy.DecisionLog;
-import io.kiam.server.policy.RolePolicy;
-import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.roles.DecisionLog;
+import io.kiam.server.roles.PodRoles;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.IssuedCredentials;
 import io.kiam.server.sts.RoleRequest;
@@ -45,8 +43,7 @@ public final class NodeStreams implements PodListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeStreams.class);
 
   private final PodStore pods;
-  private final NamespaceFinder namespaces;
-  private final PodRoleRequests roleRequests;
+  private final PodRoles roles;
   private final CredentialsSource credentials;
   private final DecisionLog decisions;
   private final ExecutorService fanOut;
@@ -57,14 +54,9 @@ public final class NodeStreams implements PodListener, AutoCloseable {
   private final Map<String, Set<String>> nodesByIp = new HashMap<>();
 
   public NodeStreams(
-      PodStore pods,
-      NamespaceFinder namespaces,
-      PodRoleRequests roleRequests,
-      CredentialsSource credentials,
-      DecisionLog decisions) {
+      PodStore pods, PodRoles roles, CredentialsSource credentials, DecisionLog decisions) {
     this.pods = Objects.requireNonNull(pods, "pods");
-    this.namespaces = Objects.requireNonNull(namespaces, "namespaces");
-    this.roleRequests = Objects.requireNonNull(roleRequests, "roleRequests");
+    this.roles = Objects.requireNonNull(roles, "roles");
     this.credentials = Objects.requireNonNull(credentials, "credentials");
     this.decisions = Objects.requireNonNull(decisions, "decisions");
     this.fanOut =
@@ -331,17 +323,12 @@ public final class NodeStreams implements PodListener, AutoCloseable {
   }
 
   private IpView assigned(String ip, PodInfo pod) {
-    Decision decision =
-        RolePolicy.decide(
-            pod,
-            namespaces.findNamespace(pod.namespace()),
-            pod.hasRole() ? pod.role().trim() : "",
-            roleRequests.resolver());
+    Decision decision = roles.decideOwn(pod);
     if (!(decision instanceof Decision.Allowed allowed)) {
       decisions.refused(pod, ip, decision);
       return new IpView.Assigned(ip, pod, decision, null, null);
     }
-    RoleRequest request = roleRequests.forPod(pod, allowed.roleArn());
+    RoleRequest request = roles.request(pod, allowed);
     CompletableFuture<IssuedCredentials> held = credentials.credentials(request);
     IssuedCredentials current = null;
     if (held.isDone()) {

@@ -3,7 +3,6 @@ package io.kiam.server.policy;
 import io.kiam.server.k8s.KiamAnnotations;
 import io.kiam.server.k8s.NamespaceInfo;
 import io.kiam.server.k8s.PodInfo;
-import io.kiam.server.sts.ArnResolver;
 import java.util.Optional;
 
 /**
@@ -32,7 +31,7 @@ public final class RolePolicy {
               + KiamAnnotations.ROLE
               + " annotation; annotate it with the role it needs");
     }
-    String annotated = pod.role().trim();
+    String annotated = pod.role();
     String annotatedArn;
     try {
       annotatedArn = resolver.resolve(annotated);

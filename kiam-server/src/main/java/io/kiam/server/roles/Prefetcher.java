@@ -1,15 +1,10 @@
 package io.kiam.server.roles;
 
-import io.kiam.server.events.EventReason;
-import io.kiam.server.events.PodEvents;
-import io.kiam.server.k8s.NamespaceFinder;
 import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.k8s.PodListener;
 import io.kiam.server.policy.Decision;
-import io.kiam.server.policy.RolePolicy;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.RoleRequest;
-import io.kiam.server.sts.StsFailure;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
@@ -24,20 +19,12 @@ import org.slf4j.LoggerFactory;
 public final class Prefetcher implements PodListener {
   private static final Logger log = LoggerFactory.getLogger(Prefetcher.class);
 
-  private final PodRoleRequests requests;
-  private final NamespaceFinder namespaces;
+  private final PodRoles roles;
   private final CredentialsSource credentials;
-  private final PodEvents events;
 
-  public Prefetcher(
-      PodRoleRequests requests,
-      NamespaceFinder namespaces,
-      CredentialsSource credentials,
-      PodEvents events) {
-    this.requests = Objects.requireNonNull(requests, "requests");
-    this.namespaces = Objects.requireNonNull(namespaces, "namespaces");
+  public Prefetcher(PodRoles roles, CredentialsSource credentials) {
+    this.roles = Objects.requireNonNull(roles, "roles");
     this.credentials = Objects.requireNonNull(credentials, "credentials");
-    this.events = Objects.requireNonNull(events, "events");
   }
 
   @Override
@@ -62,13 +49,10 @@ public final class Prefetcher implements PodListener {
   }
 
   private void prefetchIfPermitted(PodInfo after) {
-    Decision decision =
-        RolePolicy.decide(
-            after, namespaces.findNamespace(after.namespace()), after.role(), requests.resolver());
-    if (!(decision instanceof Decision.Allowed allowed)) {
+    if (!(roles.decideOwn(after) instanceof Decision.Allowed allowed)) {
       return;
     }
-    RoleRequest request = requests.forPod(after, allowed.roleArn());
+    RoleRequest request = roles.request(after, allowed);
     log.atDebug()
         .addKeyValue("pod.namespace", after.namespace())
         .addKeyValue("pod.name", after.name())
@@ -82,10 +66,6 @@ public final class Prefetcher implements PodListener {
       return;
     }
     Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-    String message =
-        cause instanceof StsFailure sts
-            ? "cannot get credentials for role '" + pod.role() + "': " + sts.getMessage()
-            : "fetching credentials for role '" + pod.role() + "' failed";
-    events.record(pod, EventReason.CREDENTIAL_ERROR, message);
+    roles.recordCredentialFailure(pod, pod.role(), cause);
   }
 }

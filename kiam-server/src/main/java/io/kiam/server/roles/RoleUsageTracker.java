@@ -14,11 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * to; the credential cache asks before each refresh and drops entries no pod uses.
  */
 public final class RoleUsageTracker implements RoleUsage, PodListener {
-  private final PodRoleRequests requests;
+  private final PodRoles roles;
   private final Map<RoleRequest, Integer> livePods = new ConcurrentHashMap<>();
 
-  public RoleUsageTracker(PodRoleRequests requests) {
-    this.requests = Objects.requireNonNull(requests, "requests");
+  public RoleUsageTracker(PodRoles roles) {
+    this.roles = Objects.requireNonNull(roles, "roles");
   }
 
   @Override
@@ -46,6 +46,6 @@ public final class RoleUsageTracker implements RoleUsage, PodListener {
     if (pod == null || !pod.live()) {
       return Optional.empty();
     }
-    return requests.forPod(pod);
+    return roles.request(pod);
   }
 }

@@ -153,7 +153,7 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
    */
   private CacheEntry fetch(RoleRequest request, Instant now, StsPacer.Priority priority) {
     if (closed) {
-      return CacheEntry.EMPTY.outage(closedFailure(), Instant.MAX, false, null);
+      return CacheEntry.EMPTY.outage(StsFailure.closed(), Instant.MAX, false, null);
     }
     CompletableFuture<IssuedCredentials>[] started = newFutureSlot();
     CacheEntry entry =
@@ -362,21 +362,13 @@ public final class CredentialCache implements CredentialsSource, CredentialUpdat
     closed = true;
     timers.shutdownNow();
     calls.close();
-    StsFailure failure = closedFailure();
+    StsFailure failure = StsFailure.closed();
     entries.values().stream()
         .map(CacheEntry::inFlight)
         .filter(Objects::nonNull)
         .forEach(f -> f.completeExceptionally(failure));
     entries.clear();
     CacheMetrics.CACHE_SIZE.set(0);
-  }
-
-  static StsFailure closedFailure() {
-    return new StsFailure(
-        StsFailure.Kind.UNAVAILABLE,
-        null,
-        "kiam-server is shutting down; ask another server",
-        null);
   }
 
   @SuppressWarnings("unchecked")

@@ -1,5 +1,8 @@
 package io.kiam.server.sts;
 
+import io.kiam.server.policy.ArnResolver;
+import io.kiam.server.policy.RoleAccounts;
+import io.kiam.server.policy.RoleArns;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -53,11 +56,6 @@ public final class DefaultArnResolver implements ArnResolver {
   @Override
   public RoleAccounts accounts() {
     return accounts;
-  }
-
-  /** The base ARN in use, always ending in a slash. */
-  public String baseArn() {
-    return baseArn;
   }
 
   @Override

@@ -2,6 +2,8 @@ package io.kiam.server.sts;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kiam.common.imds.MetadataTokens;
+import io.kiam.server.policy.RoleArns;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,8 +24,8 @@ public final class InstanceProfileBaseArn {
   /** The real service. Tests pass a loopback server instead: never call this from a test. */
   public static final URI EC2_METADATA = URI.create("http://169.254.169.254/");
 
-  static final String TOKEN_TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
-  static final String TOKEN_HEADER = "X-aws-ec2-metadata-token";
+  static final String TOKEN_TTL_HEADER = MetadataTokens.TTL_HEADER;
+  static final String TOKEN_HEADER = MetadataTokens.TOKEN_HEADER;
 
   /**
    * How the server's log states what it detected; {@code explain} reads the server pod's log for
@@ -166,14 +168,15 @@ public final class InstanceProfileBaseArn {
 
   private String token() throws IOException {
     HttpRequest put =
-        HttpRequest.newBuilder(endpoint.resolve("latest/api/token"))
+        HttpRequest.newBuilder(endpoint.resolve(MetadataTokens.TOKEN_PATH))
             .timeout(timeout)
             .header(TOKEN_TTL_HEADER, "60")
             .PUT(HttpRequest.BodyPublishers.noBody())
             .build();
     HttpResponse<String> response = send(put);
     if (response.statusCode() != 200 || response.body().isBlank()) {
-      throw new IllegalStateException("PUT latest/api/token answered " + response.statusCode());
+      throw new IllegalStateException(
+          "PUT " + MetadataTokens.TOKEN_PATH + " answered " + response.statusCode());
     }
     return response.body().strip();
   }

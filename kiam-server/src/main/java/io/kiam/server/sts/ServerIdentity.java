@@ -1,5 +1,6 @@
 package io.kiam.server.sts;
 
+import io.kiam.server.policy.RoleArns;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;

@@ -9,8 +9,8 @@ import java.util.Optional;
  * STS.
  */
 public final class SessionNames {
-  /** The pod annotation that overrides the default suffix. */
-  public static final String ANNOTATION = "iam.amazonaws.com/session-name";
+  /** The default suffix (the server's {@code --session} default). */
+  public static final String DEFAULT_SUFFIX = "kiam";
 
   static final String PREFIX = "kiam-";
 
@@ -33,9 +33,12 @@ public final class SessionNames {
     return annotation.filter(s -> !s.isBlank()).map(SessionNames::build).orElse(defaultName);
   }
 
-  /** The name used when a pod has no annotation. */
-  public String defaultName() {
-    return defaultName;
+  /**
+   * The session name for a pod with the given session-name annotation (or null), falling back to
+   * {@code defaultSuffix}, the {@code --session} flag (validated by {@link #SessionNames(String)}).
+   */
+  public static String sessionName(String annotation, String defaultSuffix) {
+    return build(annotation == null || annotation.isBlank() ? defaultSuffix : annotation);
   }
 
   /**

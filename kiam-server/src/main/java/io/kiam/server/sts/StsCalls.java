@@ -90,7 +90,7 @@ final class StsCalls implements AutoCloseable {
 
   private void submit(RoleRequest request, Outcome outcome, int attempt) {
     if (closed) {
-      finish(request, outcome).failed(CredentialCache.closedFailure());
+      finish(request, outcome).failed(StsFailure.closed());
       return;
     }
     StsPacer.Priority priority = underWay.getOrDefault(request, StsPacer.Priority.BACKGROUND);
@@ -105,7 +105,7 @@ final class StsCalls implements AutoCloseable {
 
   private void attempt(RoleRequest request, Outcome outcome, int attempt) {
     if (closed) {
-      finish(request, outcome).failed(CredentialCache.closedFailure());
+      finish(request, outcome).failed(StsFailure.closed());
       return;
     }
     long start = System.nanoTime();

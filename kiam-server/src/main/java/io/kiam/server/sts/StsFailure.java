@@ -21,6 +21,12 @@ public final class StsFailure extends RuntimeException {
   private final String errorCode;
   private final String advice;
 
+  /** The failure every waiting and later request gets once the server is closing. */
+  static StsFailure closed() {
+    return new StsFailure(
+        Kind.UNAVAILABLE, null, "kiam-server is shutting down; ask another server", null);
+  }
+
   public StsFailure(Kind kind, String message, Throwable cause) {
     this(kind, null, message, cause);
   }

@@ -8,7 +8,7 @@ import io.kiam.server.events.PodEvents;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodLookup;
 import io.kiam.server.k8s.PodStore;
-import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.roles.PodRoles;
 import io.kiam.server.roles.Prefetcher;
 import io.kiam.server.roles.RoleUsageTracker;
 import io.kiam.server.sts.CredentialCache;
@@ -62,18 +62,20 @@ public final class ChurnBench {
     PodStore store = new PodStore(continuations);
     NamespaceStore namespaces = new NamespaceStore();
     namespaces.put("bench", namespace("bench", "app-.*"));
-    PodRoleRequests requests =
-        new PodRoleRequests(
+    PodRoles requests =
+        new PodRoles(
             new DefaultArnResolver("arn:aws:iam::123456789012:role/"),
             (annotation, suffix) -> "kiam-" + suffix,
             "kiam",
+            namespaces,
+            PodEvents.none(),
             tags);
     RoleUsageTracker usage = new RoleUsageTracker(requests);
     CredentialCacheConfig config =
         CredentialCacheConfig.defaults().withPacing(new CredentialCacheConfig.Pacing(50, 100));
     try (CredentialCache cache = new CredentialCache(sts, usage, config)) {
       store.addListener(usage);
-      store.addListener(new Prefetcher(requests, namespaces, cache, PodEvents.none()));
+      store.addListener(new Prefetcher(requests, cache));
       ArrayDeque<String> freeIps = new ArrayDeque<>();
       AtomicReferenceArray<Pod> slots = new AtomicReferenceArray<>(pods);
       int[] serial = {0};
@@ -111,7 +113,7 @@ public final class ChurnBench {
                     missed.incrementAndGet();
                     continue;
                   }
-                  Optional<RoleRequest> request = requests.forPod(f.pod());
+                  Optional<RoleRequest> request = requests.request(f.pod());
                   try {
                     cache.credentials(request.orElseThrow()).get(10, TimeUnit.SECONDS);
                   } catch (Exception e) {

@@ -15,7 +15,7 @@ import io.kiam.server.grpc.KiamGrpcService;
 import io.kiam.server.grpc.ServerHealth;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
-import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.roles.PodRoles;
 import io.kiam.server.sts.CredentialCache;
 import io.kiam.server.sts.CredentialCacheConfig;
 import io.kiam.server.sts.DefaultArnResolver;
@@ -83,10 +83,13 @@ public final class CredentialsLoadBench {
     KiamGrpcService service =
         new KiamGrpcService(
             pods,
-            namespaces,
-            new PodRoleRequests(new DefaultArnResolver(BASE), (a, s) -> "kiam-" + s, "kiam"),
+            new PodRoles(
+                new DefaultArnResolver(BASE),
+                (a, s) -> "kiam-" + s,
+                "kiam",
+                namespaces,
+                PodEvents.none()),
             cache,
-            PodEvents.none(),
             () -> true,
             Duration.ofMillis(300),
             metrics);

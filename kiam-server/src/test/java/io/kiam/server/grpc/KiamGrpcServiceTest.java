@@ -28,7 +28,7 @@ import io.kiam.proto.v1.KiamServiceGrpc;
 import io.kiam.server.events.EventReason;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
-import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.roles.PodRoles;
 import io.kiam.server.sts.DefaultArnResolver;
 import io.kiam.server.sts.StsFailure;
 import io.kiam.server.testing.FakeCredentials;
@@ -93,23 +93,17 @@ class KiamGrpcServiceTest {
     namespaces = new NamespaceStore();
     put(namespace("shop", "shop-.*"));
     put(namespace("bare", null));
-    PodRoleRequests requests =
-        new PodRoleRequests(
+    PodRoles roles =
+        new PodRoles(
             new DefaultArnResolver(BASE),
             (annotation, suffix) -> "kiam-" + (annotation == null ? suffix : annotation),
-            "kiam");
+            "kiam",
+            namespaces,
+            events);
     health = new ServerHealth();
     GrpcMetrics metrics = new GrpcMetrics(registry);
     KiamGrpcService service =
-        new KiamGrpcService(
-            pods,
-            namespaces,
-            requests,
-            credentials,
-            events,
-            ready::get,
-            Duration.ofMillis(50),
-            metrics);
+        new KiamGrpcService(pods, roles, credentials, ready::get, Duration.ofMillis(50), metrics);
     server =
         new GrpcServer(
             new InetSocketAddress("127.0.0.1", 0),

@@ -3,11 +3,12 @@ package io.kiam.server.grpc;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.kiam.proto.v1.NodeEvent;
+import io.kiam.server.events.PodEvents;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
 import io.kiam.server.nodes.NodeStreams;
-import io.kiam.server.policy.DecisionLog;
-import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.roles.DecisionLog;
+import io.kiam.server.roles.PodRoles;
 import io.kiam.server.sts.CredentialsSource;
 import io.kiam.server.sts.DefaultArnResolver;
 import io.kiam.server.sts.IssuedCredentials;
@@ -52,10 +53,14 @@ public final class NodeStreamsBench {
     for (int n = 0; n < 50; n++) {
       namespaces.put("team-" + n, TestPods.namespace("team-" + n, "team-.*"));
     }
-    PodRoleRequests roles =
-        new PodRoleRequests(new DefaultArnResolver(BASE), (a, s) -> "kiam-" + s, "bench");
-    NodeStreams streams =
-        new NodeStreams(store, namespaces, roles, new HeldCredentials(), new DecisionLog());
+    PodRoles roles =
+        new PodRoles(
+            new DefaultArnResolver(BASE),
+            (a, s) -> "kiam-" + s,
+            "bench",
+            namespaces,
+            PodEvents.none());
+    NodeStreams streams = new NodeStreams(store, roles, new HeldCredentials(), new DecisionLog());
     store.addListener(streams);
     namespaces.onPermissionChange(streams::namespaceChanged);
     List<Pod> all = new ArrayList<>(pods);

@@ -19,7 +19,7 @@ import io.kiam.proto.v1.KiamServiceGrpc;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodStore;
 import io.kiam.server.k8s.StaleViewGuard;
-import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.roles.PodRoles;
 import io.kiam.server.sts.DefaultArnResolver;
 import io.kiam.server.testing.FakeCredentials;
 import io.kiam.server.testing.RecordedEvents;
@@ -87,13 +87,13 @@ class StaleViewStatusTest {
     KiamGrpcService service =
         new KiamGrpcService(
             guard,
-            namespaces,
-            new PodRoleRequests(
+            new PodRoles(
                 new DefaultArnResolver("arn:aws:iam::123456789012:role/"),
                 (annotation, suffix) -> "kiam-" + suffix,
-                "kiam"),
+                "kiam",
+                namespaces,
+                new RecordedEvents()),
             new FakeCredentials(),
-            new RecordedEvents(),
             () -> true,
             Duration.ZERO,
             metrics);

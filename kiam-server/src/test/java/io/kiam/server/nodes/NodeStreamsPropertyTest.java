@@ -5,14 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.kiam.server.events.PodEvents;
 import io.kiam.server.k8s.NamespaceStore;
 import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.k8s.PodLookup;
 import io.kiam.server.k8s.PodStore;
+import io.kiam.server.policy.ArnResolver;
 import io.kiam.server.policy.Decision;
-import io.kiam.server.policy.DecisionLog;
 import io.kiam.server.policy.RolePolicy;
-import io.kiam.server.roles.PodRoleRequests;
+import io.kiam.server.roles.DecisionLog;
+import io.kiam.server.roles.PodRoles;
 import io.kiam.server.sts.DefaultArnResolver;
 import io.kiam.server.sts.IssuedCredentials;
 import io.kiam.server.sts.RoleRequest;
@@ -56,10 +58,10 @@ class NodeStreamsPropertyTest {
   private final PodStore pods = new PodStore(Runnable::run);
   private final NamespaceStore namespaces = new NamespaceStore();
   private final StableCredentials credentials = new StableCredentials();
-  private final PodRoleRequests roleRequests =
-      new PodRoleRequests(new DefaultArnResolver(BASE), (a, s) -> "kiam-" + s, "test");
-  private final NodeStreams streams =
-      new NodeStreams(pods, namespaces, roleRequests, credentials, new DecisionLog());
+  private final ArnResolver resolver = new DefaultArnResolver(BASE);
+  private final PodRoles roles =
+      new PodRoles(resolver, (a, s) -> "kiam-" + s, "test", namespaces, PodEvents.none());
+  private final NodeStreams streams = new NodeStreams(pods, roles, credentials, new DecisionLog());
 
   private final Map<String, PodState> live = new LinkedHashMap<>();
   private final Map<String, ViewModel> agents = new HashMap<>();
@@ -143,8 +145,8 @@ class NodeStreamsPropertyTest {
       namespaces.put(ns, TestPods.namespace(ns, expression.isEmpty() ? null : expression));
     } else {
       PodState pod = any();
-      roleRequests
-          .forPod(pods.pods().filter(p -> p.uid().equals(pod.uid)).findFirst().orElseThrow())
+      roles
+          .request(pods.pods().filter(p -> p.uid().equals(pod.uid)).findFirst().orElseThrow())
           .ifPresent(
               request -> {
                 credentials.refresh(request);
@@ -224,8 +226,8 @@ class NodeStreamsPropertyTest {
             RolePolicy.decide(
                 pod,
                 namespaces.findNamespace(pod.namespace()),
-                pod.hasRole() ? pod.role().trim() : "",
-                roleRequests.resolver());
+                pod.hasRole() ? pod.role() : "",
+                resolver);
         if (!(actual instanceof IpView.Assigned assigned)) {
           fail(where + ": " + ip + " should answer " + pod.uid() + " but holds " + actual);
           return;
@@ -234,7 +236,7 @@ class NodeStreamsPropertyTest {
         assertEquals(decision, assigned.decision(), where + ": decision for " + ip);
         IssuedCredentials expected = null;
         if (decision instanceof Decision.Allowed allowed) {
-          RoleRequest request = roleRequests.forPod(pod, allowed.roleArn());
+          RoleRequest request = roles.request(pod, allowed);
           expected = credentials.credentials(request).join();
         }
         assertEquals(expected, assigned.credentials(), where + ": credentials for " + ip);

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.kiam.server.k8s.NamespaceInfo;
 import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.k8s.PodPhase;
-import io.kiam.server.sts.ArnResolver;
 import io.kiam.server.sts.DefaultArnResolver;
 import java.util.List;
 import java.util.Optional;

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kiam.server.events.PodEvents;
+import io.kiam.server.k8s.NamespaceFinder;
 import io.kiam.server.k8s.PodInfo;
 import io.kiam.server.k8s.PodPhase;
 import io.kiam.server.sts.DefaultArnResolver;
@@ -65,13 +67,14 @@ class PodSessionTagsTest {
     PodInfo one = pod("shop", "web-1", "uid-1");
     PodInfo two = pod("shop", "web-2", "uid-2");
 
-    PodRoleRequests tagged = new PodRoleRequests(resolver, namer, "kiam", true);
-    PodRoleRequests plain = new PodRoleRequests(resolver, namer, "kiam");
+    NamespaceFinder namespaces = name -> Optional.empty();
+    PodRoles tagged = new PodRoles(resolver, namer, "kiam", namespaces, PodEvents.none(), true);
+    PodRoles plain = new PodRoles(resolver, namer, "kiam", namespaces, PodEvents.none());
 
-    RoleRequest t1 = tagged.forPod(one, ARN);
-    assertNotEquals(t1, tagged.forPod(two, ARN));
-    assertEquals(t1, tagged.forPod(pod("shop", "web-1", "uid-1"), ARN));
-    assertEquals(plain.forPod(one, ARN), plain.forPod(two, ARN));
-    assertEquals(SessionTags.NONE, plain.forPod(one, ARN).sessionTags());
+    RoleRequest t1 = tagged.request(one, ARN);
+    assertNotEquals(t1, tagged.request(two, ARN));
+    assertEquals(t1, tagged.request(pod("shop", "web-1", "uid-1"), ARN));
+    assertEquals(plain.request(one, ARN), plain.request(two, ARN));
+    assertEquals(SessionTags.NONE, plain.request(one, ARN).sessionTags());
   }
 }

@@ -1,5 +1,6 @@
 package io.kiam.server.sts;
 
+import io.kiam.server.policy.RoleArns;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
