@@ -144,7 +144,8 @@ class WatchGoneRelistTest {
     assertEquals(2, pods.size(), "the relist brought the pod created while the watch was gone");
     assertEquals(Duration.ZERO, caches.staleness().get("pods"));
     assertEquals(Optional.empty(), caches.staleReason(Duration.ofMinutes(1)));
-    client.pods().inAnyNamespace().delete();
+    // Nothing is deleted before the watches close: an event still in flight when a watch closes
+    // blocks the mock server's event loop, and destroy() then times out (seen under load).
   }
 
   private boolean watchingAgain() {
