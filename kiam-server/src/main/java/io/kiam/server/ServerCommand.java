@@ -208,7 +208,8 @@ public final class ServerCommand implements Callable<Integer> {
       names = "--session-tags",
       description =
           "Tag each AssumeRole with the pod (kubernetes-namespace, kubernetes-pod-name,"
-              + " kubernetes-pod-uid, kubernetes-service-account) and set SourceIdentity"
+              + " kubernetes-pod-uid, kubernetes-service-account, kubernetes-node-name) and set"
+              + " SourceIdentity"
               + " NAMESPACE.POD, so CloudTrail tells pods apart. Roles' trust must allow"
               + " sts:TagSession and sts:SetSourceIdentity. One STS session per pod instead of"
               + " per role (default: off).")

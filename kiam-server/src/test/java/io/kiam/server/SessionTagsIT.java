@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -63,6 +64,9 @@ class SessionTagsIT {
         StsEndpoint.builder()
             .role(
                 RoleSpec.of("tags-web")
+                    .trusting(RoleSpec.TAG_SESSION, RoleSpec.SET_SOURCE_IDENTITY))
+            .role(
+                RoleSpec.of("tags-late")
                     .trusting(RoleSpec.TAG_SESSION, RoleSpec.SET_SOURCE_IDENTITY))
             .role("tags-untrusting")
             .start();
@@ -140,7 +144,9 @@ class SessionTagsIT {
   }
 
   private Pod create(String name, String ip, String role) {
-    return client.pods().inNamespace("tags").resource(running("tags", name, ip, role)).create();
+    Pod pod = running("tags", name, ip, role);
+    pod.getSpec().setNodeName("node-a");
+    return client.pods().inNamespace("tags").resource(pod).create();
   }
 
   private Credentials credentials(String ip, String role) {
@@ -168,7 +174,8 @@ class SessionTagsIT {
             "kubernetes-namespace", "tags",
             "kubernetes-pod-name", "web-1",
             "kubernetes-pod-uid", web1.getMetadata().getUid(),
-            "kubernetes-service-account", "default"),
+            "kubernetes-service-account", "default",
+            "kubernetes-node-name", "node-a"),
         call1.tags());
     assertEquals("tags.web-1", call1.sourceIdentity());
     assertEquals("kiam-tagged", call1.roleSessionName());
@@ -179,6 +186,30 @@ class SessionTagsIT {
     assertNotEquals(c1.getAccessKeyId(), c2.getAccessKeyId());
     assertEquals(call1.issuedAccessKeyId(), c1.getAccessKeyId());
     assertEquals(2, sts.calls().assumeRoleCalls().size(), "both requests were cache hits");
+  }
+
+  @Test
+  void aPodIsFetchedForOnceScheduledAndItsSessionNamesTheNode() {
+    Pod pending = running("tags", "late", "10.6.0.9", "tags-late");
+    client.pods().inNamespace("tags").resource(pending).create();
+    client
+        .pods()
+        .inNamespace("tags")
+        .withName("late")
+        .edit(p -> new PodBuilder(p).editSpec().withNodeName("node-b").endSpec().build());
+
+    // Had the unscheduled pod been fetched for, its session (without a node) would come first.
+    List<AssumeRoleCall> calls = sts.awaitAssumeRoleCalls("tags-late", 1, Duration.ofSeconds(20));
+    assertEquals(
+        "node-b", calls.get(0).tags().get("kubernetes-node-name"), calls.get(0).toString());
+    Credentials served = credentials("10.6.0.9", "tags-late");
+    assertEquals(calls.get(0).issuedAccessKeyId(), served.getAccessKeyId());
+    assertEquals(
+        1,
+        sts.calls().assumeRoleCalls().stream()
+            .filter(c -> c.roleArn().endsWith("/tags-late"))
+            .count(),
+        "the request was a cache hit");
   }
 
   @Test

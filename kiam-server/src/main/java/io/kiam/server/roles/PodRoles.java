@@ -62,6 +62,14 @@ public final class PodRoles {
   }
 
   /** The decision for the pod asking for {@code requestedRole}; records nothing. */
+  /**
+   * Whether each pod's session carries its tags, the node among them: such a session is fetched
+   * only once the pod is scheduled, or scheduling would change it and cost a second STS call.
+   */
+  public boolean tagsSessions() {
+    return sessionTags;
+  }
+
   public Decision decide(PodInfo pod, String requestedRole) {
     return RolePolicy.decide(
         pod, namespaces.findNamespace(pod.namespace()), requestedRole, resolver);

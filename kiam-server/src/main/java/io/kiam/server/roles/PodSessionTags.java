@@ -24,6 +24,7 @@ public final class PodSessionTags {
   public static final String POD_NAME = "kubernetes-pod-name";
   public static final String POD_UID = "kubernetes-pod-uid";
   public static final String SERVICE_ACCOUNT = "kubernetes-service-account";
+  public static final String NODE_NAME = "kubernetes-node-name";
 
   /** STS's limits: a tag value, and a SourceIdentity. */
   static final int MAX_VALUE_LENGTH = 256;
@@ -42,6 +43,9 @@ public final class PodSessionTags {
     tags.put(POD_UID, value(pod.uid()));
     if (pod.serviceAccount() != null && !pod.serviceAccount().isBlank()) {
       tags.put(SERVICE_ACCOUNT, value(pod.serviceAccount()));
+    }
+    if (pod.nodeName() != null && !pod.nodeName().isBlank()) {
+      tags.put(NODE_NAME, value(pod.nodeName()));
     }
     return new SessionTags(tags, Optional.of(sourceIdentity(pod.namespace(), pod.name())));
   }

@@ -32,11 +32,20 @@ public final class Prefetcher implements PodListener {
     if (after == null || !after.live() || !after.hasRole()) {
       return;
     }
+    if (awaitsScheduling(after)) {
+      return;
+    }
     boolean appeared = before == null || !before.live();
-    if (!appeared && after.sameRoleRequest(before)) {
+    boolean scheduled = roles.tagsSessions() && before != null && awaitsScheduling(before);
+    if (!appeared && !scheduled && after.sameRoleRequest(before)) {
       return;
     }
     prefetchIfPermitted(after);
+  }
+
+  /** A tagged session names the pod's node, so it is fetched once the pod has one. */
+  private boolean awaitsScheduling(PodInfo pod) {
+    return roles.tagsSessions() && (pod.nodeName() == null || pod.nodeName().isBlank());
   }
 
   /**
@@ -45,7 +54,8 @@ public final class Prefetcher implements PodListener {
    * changes.
    */
   public void prefetchAll(Stream<PodInfo> pods) {
-    pods.filter(p -> p.live() && p.hasRole()).forEach(this::prefetchIfPermitted);
+    pods.filter(p -> p.live() && p.hasRole() && !awaitsScheduling(p))
+        .forEach(this::prefetchIfPermitted);
   }
 
   private void prefetchIfPermitted(PodInfo after) {

@@ -1,6 +1,7 @@
 package io.kiam.server.roles;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,6 +48,31 @@ class PodSessionTagsTest {
             "kubernetes-service-account", "web-sa"),
         tags.tags());
     assertEquals(Optional.of("shop.web-1"), tags.sourceIdentity());
+  }
+
+  @Test
+  void aScheduledPodsTagsNameItsNode() {
+    PodInfo unscheduled = pod("shop", "web-1", "uid-1");
+    PodInfo scheduled =
+        new PodInfo(
+            "uid-1",
+            "shop",
+            "web-1",
+            List.of("10.0.0.1"),
+            PodPhase.RUNNING,
+            false,
+            false,
+            "shop-web",
+            null,
+            null,
+            "web-sa",
+            "1",
+            "ip-10-0-0-1.ec2.internal");
+
+    assertEquals(
+        "ip-10-0-0-1.ec2.internal",
+        PodSessionTags.forPod(scheduled).tags().get(PodSessionTags.NODE_NAME));
+    assertFalse(PodSessionTags.forPod(unscheduled).tags().containsKey(PodSessionTags.NODE_NAME));
   }
 
   @Test
