@@ -65,6 +65,23 @@ class CredentialCacheTest {
         .withRefreshJitter(0);
   }
 
+  /** {@code c} with another staleWait. */
+  static CredentialCacheConfig withStaleWait(CredentialCacheConfig c, Duration staleWait) {
+    return new CredentialCacheConfig(
+        c.sessionDuration(),
+        c.minimumRemaining(),
+        c.refreshAhead(),
+        c.maxConcurrentCalls(),
+        c.maxAttempts(),
+        c.backoffBase(),
+        c.backoffCap(),
+        c.accessDeniedMemory(),
+        staleWait,
+        c.clock(),
+        c.pacing(),
+        c.refreshJitter());
+  }
+
   /**
    * Waits for {@code answer} while moving the frozen clock past every Throttling pause of the
    * cache's STS rate limit (the pause is judged by the cache's clock, so nothing else ends it).
@@ -172,24 +189,13 @@ class CredentialCacheTest {
     // Below the guaranteed lifetime a request waits staleWait for STS, then takes what is held.
     // This
     // test asserts the wait itself, so staleWait must not be a real-time race against the STS call.
-    CredentialCacheConfig base = fastRetries(CredentialCacheConfig.defaults()).withClock(clock);
     CredentialCache cache =
         cache(
             sts,
             r -> true,
-            new CredentialCacheConfig(
-                base.sessionDuration(),
-                base.minimumRemaining(),
-                base.refreshAhead(),
-                base.maxConcurrentCalls(),
-                base.maxAttempts(),
-                base.backoffBase(),
-                base.backoffCap(),
-                base.accessDeniedMemory(),
-                Duration.ofHours(1),
-                base.clock(),
-                base.pacing(),
-                base.refreshJitter()));
+            withStaleWait(
+                fastRetries(CredentialCacheConfig.defaults()).withClock(clock),
+                Duration.ofHours(1)));
     IssuedCredentials first = cache.prefetch(APP).get(5, TimeUnit.SECONDS);
 
     clock.advance(Duration.ofMinutes(24));
@@ -268,21 +274,7 @@ class CredentialCacheTest {
   void boundsConcurrentStsCallsAcrossRoles() throws Exception {
     ScriptedGateway sts = new ScriptedGateway(clock).hold();
     CredentialCacheConfig base = fastRetries(CredentialCacheConfig.defaults()).withClock(clock);
-    CredentialCache cache =
-        cache(
-            sts,
-            r -> true,
-            new CredentialCacheConfig(
-                base.sessionDuration(),
-                base.minimumRemaining(),
-                base.refreshAhead(),
-                3,
-                base.maxAttempts(),
-                base.backoffBase(),
-                base.backoffCap(),
-                base.accessDeniedMemory(),
-                base.staleWait(),
-                clock));
+    CredentialCache cache = cache(sts, r -> true, base.withMaxConcurrentCalls(3));
     List<CompletableFuture<IssuedCredentials>> answers = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       answers.add(
