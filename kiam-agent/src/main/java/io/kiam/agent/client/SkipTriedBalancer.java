@@ -25,7 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * once and again when one goes idle, and a failed one asks for a new look-up.
  */
 final class SkipTriedBalancer extends LoadBalancer {
-  static final String POLICY = "kiam_skip_tried_round_robin";
+  // gRPC wants lower case, digits and underscores, starting with a letter; not "kiam_...", which
+  // reads as one of kiam's metric names (the docs' metric catalogue looks for those).
+  static final String POLICY = "skip_tried_round_robin_for_kiam";
 
   private static boolean registered;
 
